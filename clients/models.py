@@ -1,0 +1,616 @@
+"""Clients and everything a therapist records about them.
+
+Every model here reaches a practice (directly or through its client); `PRACTICE_PATH`
+names that lookup so the admin can scope any of them the same way.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from groups.models import Meeting
+from recovery.fields import EncryptedJSONField, EncryptedTextField
+from recovery.models import Practice, validate_time_zone
+
+
+class StageOfChange(models.TextChoices):
+    PRECONTEMPLATION = "precontemplation", "Precontemplation"
+    CONTEMPLATION = "contemplation", "Contemplation"
+    PREPARATION = "preparation", "Preparation"
+    ACTION = "action", "Action"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class Substance(models.TextChoices):
+    ALCOHOL = "alcohol", "Alcohol"
+    OPIOIDS = "opioids", "Opioids"
+    STIMULANTS = "stimulants", "Stimulants (cocaine, methamphetamine)"
+    CANNABIS = "cannabis", "Cannabis"
+    BENZODIAZEPINES = "benzodiazepines", "Benzodiazepines"
+    NICOTINE = "nicotine", "Nicotine"
+    GAMBLING = "gambling", "Gambling"
+    OTHER = "other", "Other"
+
+
+class Client(models.Model):
+    PRACTICE_PATH = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clients")
+    primary_therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload"
+    )
+    preferred_name = models.CharField(max_length=120)
+    contact_email = EncryptedTextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    substances = models.JSONField(default=list, blank=True)
+    stage_of_change = models.CharField(
+        max_length=20, choices=StageOfChange.choices, default=StageOfChange.CONTEMPLATION
+    )
+    status = models.CharField(
+        max_length=12, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+    )
+    discharged_on = models.DateField(null=True, blank=True)
+    # Free-text notes about the client (not session notes): encrypted like them.
+    notes = EncryptedTextField(blank=True)
+
+    # Consent to email reminders: when, recorded by whom, and the wording the client agreed to.
+    email_consent_at = models.DateTimeField(null=True, blank=True)
+    email_consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    email_consent_text = models.TextField(blank=True)
+    email_consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    # Reminder preferences.
+    reminder_lead_minutes = models.PositiveIntegerField(
+        default=120, validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)]
+    )
+    checkin_enabled = models.BooleanField(default=True)
+    checkin_delay_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(0), MaxValueValidator(24 * 60)]
+    )
+    quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+    discreet_mode = models.BooleanField(
+        default=True,
+        help_text="Reminder emails name no program, meeting or diagnosis.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["preferred_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage_of_change__in=StageOfChange.values),
+                name="client_stage_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ClientStatus.ACTIVE, discharged_on__isnull=True)
+                | Q(status=ClientStatus.DISCHARGED, discharged_on__isnull=False),
+                name="client_discharge_date_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(email_consent_withdrawn_at__isnull=True)
+                | Q(email_consent_at__isnull=False),
+                name="client_withdrawal_needs_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(email_consent_at__isnull=True)
+                | Q(email_consent_recorded_by__isnull=False),
+                name="client_consent_has_recorder",
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_lead_minutes__gte=5, reminder_lead_minutes__lte=10080),
+                name="client_lead_time_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(checkin_delay_minutes__lte=1440), name="client_checkin_delay_range"
+            ),
+        ]
+        indexes = [
+            # The caseload: a therapist's active clients.
+            models.Index(
+                fields=["practice", "primary_therapist", "status"], name="client_caseload"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.preferred_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ClientStatus.ACTIVE
+
+    @property
+    def has_email_consent(self) -> bool:
+        return self.email_consent_at is not None and self.email_consent_withdrawn_at is None
+
+
+class ResistanceTheme(models.Model):
+    """A barrier a client voices about community support, with what may help.
+
+    The curated taxonomy (practice = NULL) is seeded by a data migration; a practice may
+    add its own. `meeting_features` are tokens that matching reads: "attendance:online",
+    "type:BE" (a Meeting Guide type code), "program:SMART", "program:secular".
+    """
+
+    PRACTICE_PATH = "practice"
+    PRACTICE_NULL_IS_SHARED = True
+
+    practice = models.ForeignKey(
+        Practice,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="themes",
+        help_text="Empty for the curated taxonomy every practice shares.",
+    )
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=120)
+    description = models.TextField()
+    questions = models.JSONField(default=list, help_text="Questions a therapist might explore.")
+    reframes = models.JSONField(default=list, help_text="Reframes a therapist might offer.")
+    meeting_features = models.JSONField(
+        default=list, blank=True, help_text="Meeting features that may lower this barrier."
+    )
+    position = models.PositiveSmallIntegerField(default=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(practice__isnull=True), name="theme_curated_slug"
+            ),
+            models.UniqueConstraint(fields=["practice", "slug"], name="theme_practice_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NoteFormat(models.TextChoices):
+    SOAP = "soap", "SOAP"
+    DAP = "dap", "DAP"
+    BIRP = "birp", "BIRP"
+    FREE = "free", "Free text"
+
+
+# The sections of each note format, in order: (key, label, help text).
+NOTE_SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    NoteFormat.SOAP: (
+        ("subjective", "Subjective", "What the client reports, in their words."),
+        ("objective", "Objective", "What you observed: presentation, affect, measures."),
+        ("assessment", "Assessment", "Your clinical impression and progress."),
+        ("plan", "Plan", "Interventions and what happens next."),
+    ),
+    NoteFormat.DAP: (
+        ("data", "Data", "What the client said and what you observed."),
+        ("assessment", "Assessment", "Your interpretation and progress."),
+        ("plan", "Plan", "Next steps, homework, next session."),
+    ),
+    NoteFormat.BIRP: (
+        ("behavior", "Behavior", "The client's presentation and what they reported."),
+        ("intervention", "Intervention", "What you did in the session."),
+        ("response", "Response", "How the client responded."),
+        ("plan", "Plan", "Next steps."),
+    ),
+    NoteFormat.FREE: (("note", "Note", "The session in your own words."),),
+}
+
+
+class NoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class SignedNoteError(Exception):
+    """A signed note never changes; corrections are addenda."""
+
+
+class SessionNote(models.Model):
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="session_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_notes"
+    )
+    session_date = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(1), MaxValueValidator(480)]
+    )
+    format = models.CharField(max_length=8, choices=NoteFormat.choices, default=NoteFormat.DAP)
+    # {section key: text} for the note's format; encrypted as one document.
+    sections = EncryptedJSONField(default=dict)
+    stage_of_change = models.CharField(
+        max_length=20,
+        choices=StageOfChange.choices,
+        blank=True,
+        help_text="Stage of change at this session.",
+    )
+    craving_reported = models.BooleanField(default=False)
+    lapse_reported = models.BooleanField(default=False)
+    next_steps = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Bumped on every save of a draft: two people editing one draft cannot silently
+    # overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    themes = models.ManyToManyField(ResistanceTheme, through="NoteTheme", related_name="notes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-session_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=NoteFormat.values), name="note_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=480),
+                name="note_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=NoteStatus.DRAFT, signed_at__isnull=True, signed_by__isnull=True)
+                | Q(status=NoteStatus.SIGNED, signed_at__isnull=False, signed_by__isnull=False),
+                name="note_signature_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage_of_change="") | Q(stage_of_change__in=StageOfChange.values),
+                name="note_stage_valid",
+            ),
+        ]
+        indexes = [
+            # A client's timeline, newest first.
+            models.Index(fields=["client", "-session_date"], name="note_client_date"),
+            # Notes left unsigned, per author.
+            models.Index(
+                fields=["author", "session_date"],
+                condition=Q(status="draft"),
+                name="note_unsigned_by_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} note, {self.session_date:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        # A guarantee at the ORM level too, not only in the services: once the stored row is
+        # signed, nothing rewrites it.
+        if self.pk and SessionNote.objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists():
+            raise SignedNoteError("A signed note cannot be changed; add an addendum instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_signed:
+            raise SignedNoteError("A signed note cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+    def section_items(self) -> list[tuple[str, str, str]]:
+        """(key, label, text) for each section of this note's format, in order."""
+        return [
+            (key, label, (self.sections or {}).get(key, ""))
+            for key, label, _help in NOTE_SECTIONS[self.format]
+        ]
+
+
+class NoteTheme(models.Model):
+    """A resistance theme voiced in one session, with its intensity (1 mild – 3 strong)."""
+
+    PRACTICE_PATH = "note__client__practice"
+
+    note = models.ForeignKey(SessionNote, on_delete=models.CASCADE, related_name="note_themes")
+    theme = models.ForeignKey(ResistanceTheme, on_delete=models.PROTECT, related_name="+")
+    intensity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+
+    class Meta:
+        ordering = ["-intensity", "theme__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "theme"], name="note_theme_once"),
+            models.CheckConstraint(
+                condition=Q(intensity__gte=1, intensity__lte=3), name="note_theme_intensity_1_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theme} ({self.intensity})"
+
+    def save(self, *args, **kwargs):
+        if self.note.is_signed:
+            raise SignedNoteError("The themes of a signed note cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class Addendum(models.Model):
+    """A dated correction or addition to a signed note, by its author."""
+
+    PRACTICE_PATH = "note__client__practice"
+
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LadderStep(models.IntegerChoices):
+    """The graded way into community support, from first contact to giving back."""
+
+    LEARNED_ABOUT_OPTIONS = 1, "Learned about options"
+    LISTENED_ONLINE = 2, "Listened to an online meeting (camera off)"
+    ATTENDED_ONLINE = 3, "Attended an online meeting"
+    ATTENDED_IN_PERSON = 4, "Attended an in-person meeting as a listener"
+    CONNECTED_WITH_PEER = 5, "Connected with one peer in recovery"
+    SHARED_IN_MEETING = 6, "Shared in a meeting"
+    ATTENDS_REGULARLY = 7, "Attends regularly (a meeting a week for four weeks)"
+    HOME_GROUP = 8, "Home group, sponsor or service"
+
+
+class LadderMove(models.Model):
+    """One dated move on the engagement ladder; the latest is where the client stands."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="ladder_moves")
+    step = models.PositiveSmallIntegerField(choices=LadderStep.choices)
+    reached_on = models.DateField()
+    comment = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reached_on", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(step__gte=1, step__lte=8), name="ladder_step_range"),
+        ]
+        indexes = [
+            # "Where does each client stand now": the latest move per client.
+            models.Index(
+                fields=["client", "-reached_on", "-created_at"], name="ladder_client_latest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} on {self.reached_on:%Y-%m-%d}"
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", "One occurrence"
+    WEEKLY = "weekly", "Weekly"
+
+
+class MeetingPlan(models.Model):
+    """A client's plan to attend a meeting: once, or weekly until a date."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="meeting_plans")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="plans")
+    recurrence = models.CharField(
+        max_length=8, choices=Recurrence.choices, default=Recurrence.WEEKLY
+    )
+    starts_on = models.DateField()
+    until = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recurrence__in=Recurrence.values), name="plan_recurrence_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=F("starts_on")),
+                name="plan_until_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurrence=Recurrence.ONCE) | Q(until__isnull=True),
+                name="plan_once_has_no_until",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} from {self.starts_on:%Y-%m-%d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.cancelled_at is None
+
+
+class AttendanceStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ATTENDED = "attended", "Attended"
+    MISSED = "missed", "Missed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ReportedBy(models.TextChoices):
+    CLIENT = "client", "Client (email link)"
+    THERAPIST = "therapist", "Therapist"
+
+
+class MissReason(models.TextChoices):
+    ANXIOUS = "anxious", "Felt anxious"
+    SCHEDULE = "schedule", "Schedule"
+    TRANSPORT = "transport", "Transport"
+    NOT_READY = "not_ready", "Not ready"
+    OTHER = "other", "Other"
+
+
+class Attendance(models.Model):
+    """What happened at one occurrence of a planned meeting."""
+
+    PRACTICE_PATH = "plan__client__practice"
+
+    plan = models.ForeignKey(MeetingPlan, on_delete=models.PROTECT, related_name="attendances")
+    # The occurrence's start, in UTC (computed in the meeting's own time zone).
+    occurrence_start = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=AttendanceStatus.choices, default=AttendanceStatus.PLANNED
+    )
+    reason = models.CharField(max_length=12, choices=MissReason.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    reported_by = models.CharField(max_length=10, choices=ReportedBy.choices, blank=True)
+    reported_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurrence_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "occurrence_start"], name="attendance_once_per_occurrence"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AttendanceStatus.values), name="attendance_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AttendanceStatus.PLANNED)
+                | (Q(reported_at__isnull=False) & ~Q(reported_by="")),
+                name="attendance_outcome_is_reported",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reported_by=ReportedBy.THERAPIST) | Q(reported_by_user__isnull=False),
+                name="attendance_therapist_report_names_user",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "occurrence_start"], name="attendance_status_when"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.occurrence_start:%Y-%m-%d %H:%M}"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE = "before", "Before the meeting"
+    CHECKIN = "checkin", "Check-in after the meeting"
+
+
+class ReminderStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Reminder(models.Model):
+    """One email to send for one occurrence of a plan. The row is the source of truth."""
+
+    PRACTICE_PATH = "plan__client__practice"
+
+    plan = models.ForeignKey(MeetingPlan, on_delete=models.PROTECT, related_name="reminders")
+    occurrence_start = models.DateTimeField()
+    kind = models.CharField(max_length=8, choices=ReminderKind.choices)
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "occurrence_start", "kind"], name="reminder_once_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
+                name="reminder_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Instrument(models.TextChoices):
+    READINESS_RULER = "readiness_ruler", "Readiness ruler"
+    BARC10 = "barc10", "Brief Assessment of Recovery Capital (BARC-10)"
+    BAM = "bam", "Brief Addiction Monitor (BAM)"
+
+
+class OutcomeMeasure(models.Model):
+    """One administration of a standard instrument; the score is computed by code."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="outcomes")
+    instrument = models.CharField(max_length=20, choices=Instrument.choices)
+    administered_on = models.DateField()
+    # Item answers keyed by item number ("1", "2", ...), as the instrument numbers them.
+    responses = models.JSONField(default=dict)
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-administered_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument__in=Instrument.values), name="outcome_instrument_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} on {self.administered_on:%Y-%m-%d}"

@@ -1,0 +1,132 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+
+from recovery.models import AuditEvent, Heartbeat, Practice, Role, User
+
+
+def _is_practice_admin(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and (user.role == Role.ADMIN or user.is_superuser))
+
+
+# The Django admin is for practice admins only: managers and therapists use the app's pages.
+admin.site.has_permission = _is_practice_admin
+admin.site.site_header = "Recovery Bridge administration"
+admin.site.site_title = "Recovery Bridge admin"
+admin.site.index_title = "Practice administration"
+
+
+class PracticeScopedAdmin(admin.ModelAdmin):
+    """Shows a practice admin only their own practice's rows, and offers only those as choices.
+
+    Each model names the lookup to its practice in `PRACTICE_PATH`; a superuser (the hosting
+    operator) sees everything.
+    """
+
+    def scope(self, request: HttpRequest, queryset: QuerySet, model: type[Model]) -> QuerySet:
+        if request.user.is_superuser:
+            return queryset
+        if model is Practice:
+            return queryset.filter(pk=request.user.practice_id)
+        path = getattr(model, "PRACTICE_PATH", None)
+        if path is None:
+            return queryset
+        own = Q(**{path: request.user.practice_id})
+        if getattr(model, "PRACTICE_NULL_IS_SHARED", False):
+            # Rows of no practice (the curated theme taxonomy) belong to every practice.
+            return queryset.filter(own | Q(**{f"{path}__isnull": True}))
+        return queryset.filter(own)
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request), self.model)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self.scope(request, field.queryset, db_field.related_model)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self.scope(request, field.queryset, db_field.related_model)
+        return field
+
+
+@admin.register(Practice)
+class PracticeAdmin(PracticeScopedAdmin):
+    list_display = ["name", "time_zone", "email_sender_name"]
+    search_fields = ["name"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(User)
+class UserAdmin(PracticeScopedAdmin, BaseUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["email", "full_name", "role", "practice", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["email", "full_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "practice", "role"]}),
+        ("Access", {"fields": ["is_active", "is_staff"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "full_name", "practice", "role", "password1", "password2"],
+            },
+        ),
+    ]
+    filter_horizontal = []
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(PracticeScopedAdmin):
+    list_display = [
+        "at",
+        "actor",
+        "actor_identifier",
+        "action",
+        "client_id",
+        "object_type",
+        "object_id",
+        "ip_address",
+    ]
+    list_filter = ["action"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+
+    # Append-only: the admin may read the trail, never write it.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["worker", "last_seen_at", "beats", "is_fresh"]
+    readonly_fields = ["worker", "last_seen_at", "beats"]
+
+    @admin.display(boolean=True, description="Alive")
+    def is_fresh(self, obj: Heartbeat) -> bool:
+        return obj.is_fresh
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RecoveryConfig(AppConfig):
+    name = "recovery"
+    verbose_name = "Accounts, practices and audit"
+
+    def ready(self) -> None:
+        from recovery import receivers  # noqa: F401 - connects the sign-in audit receivers

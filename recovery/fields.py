@@ -1,0 +1,87 @@
+"""Model fields whose values are encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
+
+A small module over `cryptography`'s MultiFernet rather than a third-party field package:
+the packages for this are thinly maintained, and this is all we need. FIELD_ENCRYPTION_KEY
+holds one or more keys, comma-separated; the first encrypts and every key decrypts, so a
+key can be rotated without downtime.
+
+Encrypted values cannot be filtered or sorted in the database; only fields nobody searches
+by (note text, contact details) use them.
+"""
+
+import json
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is empty.")
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEY holds an invalid key: {exc}") from exc
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt_str(value: str) -> str:
+    return fernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_str(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "A value could not be decrypted with any FIELD_ENCRYPTION_KEY."
+        ) from exc
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as a Fernet token; Python code sees plain `str`."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        return encrypt_str(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return decrypt_str(value)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON document (dict or list) stored as one Fernet token."""
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return encrypt_str(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return json.loads(decrypt_str(value))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)

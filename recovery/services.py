@@ -1,0 +1,66 @@
+"""Writes that belong to the project package: the audit trail and the Celery heartbeat."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+
+from recovery.models import AuditAction, AuditEvent, Heartbeat, Practice, User
+
+if TYPE_CHECKING:
+    from clients.models import Client
+
+
+def request_ip(request: HttpRequest | None) -> str | None:
+    # REMOTE_ADDR only: a forwarded-for header is whatever the caller wants it to be unless a
+    # trusted proxy sets it, and none is configured.
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit(
+    *,
+    action: AuditAction | str,
+    actor: User | None = None,
+    client: Client | None = None,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+    practice: Practice | None = None,
+    identifier: str = "",
+) -> AuditEvent:
+    """Record one audit event. Services call this for every read and write of client data.
+
+    Never pass note text or contact details here: the trail names records, not contents.
+    """
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    if practice is None:
+        practice = (client and client.practice) or (actor and actor.practice) or None
+    if obj is None and client is not None:
+        obj = client
+    return AuditEvent.objects.create(
+        practice=practice,
+        actor=actor,
+        actor_identifier=identifier[:254],
+        action=action,
+        client=client,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip_address=request_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+    )
+
+
+def heartbeat_record(*, worker: str) -> Heartbeat:
+    now = timezone.now()
+    worker = worker or "unknown"
+    updated = Heartbeat.objects.filter(worker=worker).update(
+        last_seen_at=now, beats=models.F("beats") + 1
+    )
+    if not updated:
+        Heartbeat.objects.get_or_create(worker=worker, defaults={"last_seen_at": now, "beats": 1})
+    return Heartbeat.objects.get(worker=worker)

@@ -1,0 +1,61 @@
+"""Shared fixtures: in every test, an owner, a colleague and an outsider (as healthchecks does)."""
+
+import pytest
+from django.test import Client as HttpClient
+
+from recovery.models import Role
+from tests.factories import ClientFactory, PracticeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is deliberately slow; tests sign in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def practice(db):
+    return PracticeFactory(name="Harbor Counseling")
+
+
+@pytest.fixture
+def therapist(practice):
+    return UserFactory(practice=practice, role=Role.THERAPIST, full_name="Dana Owner")
+
+
+@pytest.fixture
+def colleague(practice):
+    """A therapist in the same practice who does not treat the client."""
+    return UserFactory(practice=practice, role=Role.THERAPIST, full_name="Casey Colleague")
+
+
+@pytest.fixture
+def manager(practice):
+    return UserFactory(practice=practice, role=Role.MANAGER, full_name="Morgan Manager")
+
+
+@pytest.fixture
+def practice_admin(practice):
+    return UserFactory(practice=practice, role=Role.ADMIN, is_staff=True, full_name="Avery Admin")
+
+
+@pytest.fixture
+def outsider(db):
+    """A manager of another practice: sees everything there, nothing here."""
+    return UserFactory(practice=PracticeFactory(name="Elsewhere"), role=Role.MANAGER)
+
+
+@pytest.fixture
+def client_record(therapist):
+    return ClientFactory(primary_therapist=therapist, preferred_name="Jordan")
+
+
+def signed_in(user) -> HttpClient:
+    browser = HttpClient()
+    browser.force_login(user)
+    return browser
+
+
+@pytest.fixture
+def as_user():
+    return signed_in
