@@ -1,6 +1,7 @@
 """Reads of client data. Every view reaches a client through these, scoped to the user."""
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clients.models import Client, ClientStatus, LadderMove, ResistanceTheme, SessionNote
@@ -22,8 +23,12 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
 def get_client_for_user(user: User, pk: int | str) -> Client:
     """The client with this id if the user may see it; 404 otherwise, never 403.
 
-    A 404 does not tell an outsider that the record exists.
+    A 404 does not tell an outsider that the record exists. A malformed id is a 404 too.
     """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such client.") from None
     return get_object_or_404(
         clients_visible_to(user).select_related("primary_therapist", "practice"), pk=pk
     )

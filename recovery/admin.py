@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
@@ -16,6 +17,8 @@ admin.site.has_permission = _is_practice_admin
 admin.site.site_header = "Recovery Bridge administration"
 admin.site.site_title = "Recovery Bridge admin"
 admin.site.index_title = "Practice administration"
+# Access follows the role field; permission groups would be a second, conflicting system.
+admin.site.unregister(Group)
 
 
 class PracticeScopedAdmin(admin.ModelAdmin):

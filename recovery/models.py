@@ -111,6 +111,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
+    def has_perm(self, perm, obj=None) -> bool:
+        # A practice admin may use every admin page; PracticeScopedAdmin limits each page to
+        # their own practice, so role, not per-model permission rows, decides.
+        if self.is_active and self.is_staff and self.role == Role.ADMIN:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        if self.is_active and self.is_staff and self.role == Role.ADMIN:
+            return True
+        return super().has_module_perms(app_label)
+
     @property
     def is_therapist(self) -> bool:
         return self.role == Role.THERAPIST

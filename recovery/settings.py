@@ -204,6 +204,9 @@ else:
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
         "store_processed": False,
     }
+# One Redis can serve several deployments (or a test run beside a dev server) when each
+# uses its own queue.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # The database is the source of truth for every outcome; nobody reads task results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
