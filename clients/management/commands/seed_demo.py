@@ -1,0 +1,31 @@
+"""`manage.py seed_demo`: the demo practice with invented data, created once."""
+
+from django.core.management.base import BaseCommand
+
+from clients.demo import demo_practice_seed
+
+URL = "http://127.0.0.1:8000/"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo practice with invented staff, clients, notes and meetings. "
+        "Does nothing but print the sign-ins if it already exists."
+    )
+
+    def handle(self, *args, **options) -> None:
+        result = demo_practice_seed()
+        name = result.practice.name
+        if result.created:
+            made = ", ".join(f"{count} {what}" for what, count in result.counts.items())
+            self.stdout.write(self.style.SUCCESS(f"Created the demo practice {name}: {made}."))
+        else:
+            self.stdout.write(f"The demo practice {name} already exists; nothing changed.")
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Sign in at {URL} as any of:"))
+        width = max((len(s.role) for s in result.sign_ins), default=0)
+        name_width = max((len(s.name) for s in result.sign_ins), default=0)
+        for sign_in in result.sign_ins:
+            self.stdout.write(
+                f"  {sign_in.role:<{width}}  {sign_in.name:<{name_width}}  {sign_in.email}"
+            )
+        self.stdout.write(f"Password for every demo account: {result.password}")
