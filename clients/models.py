@@ -5,6 +5,7 @@ names that lookup so the admin can scope any of them the same way.
 """
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -457,6 +458,23 @@ class MeetingPlan(models.Model):
     @property
     def is_active(self) -> bool:
         return self.cancelled_at is None
+
+    def occurrences(
+        self, start: datetime.datetime, end: datetime.datetime
+    ) -> list[datetime.datetime]:
+        """The planned occurrences (UTC) in [start, end): from `starts_on` through `until`.
+
+        Plan dates are read in the meeting's own time zone, like its start times.
+        """
+        tz = zoneinfo.ZoneInfo(self.meeting.time_zone)
+        first = datetime.datetime.combine(self.starts_on, datetime.time.min, tzinfo=tz)
+        if self.recurrence == Recurrence.ONCE:
+            # The first occurrence on or after the plan's date, whatever the window.
+            only = next(self.meeting.occurrences(first, first + datetime.timedelta(days=8)))
+            return [only] if start <= only < end else []
+        if self.until:
+            end = min(end, datetime.datetime.combine(self.until, datetime.time.max, tzinfo=tz))
+        return list(self.meeting.occurrences(max(start, first), end))
 
 
 class AttendanceStatus(models.TextChoices):

@@ -1,10 +1,26 @@
 """Reads of client data. Every view reaches a client through these, scoped to the user."""
 
+import datetime
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from clients.models import Client, ClientStatus, LadderMove, ResistanceTheme, SessionNote
+from clients.models import (
+    Addendum,
+    Attendance,
+    AttendanceStatus,
+    Client,
+    ClientStatus,
+    LadderMove,
+    MeetingPlan,
+    NoteTheme,
+    ResistanceTheme,
+    SessionNote,
+)
 from recovery.models import Role, User
 
 
@@ -61,3 +77,115 @@ def themes_available_to(client: Client) -> QuerySet[ResistanceTheme]:
     return ResistanceTheme.objects.filter(
         Q(practice__isnull=True) | Q(practice_id=client.practice_id), is_active=True
     )
+
+
+# "Recent" themes on the caseload: what the client has voiced in the last eight weeks.
+RECENT_THEMES_DAYS = 56
+
+
+def caseload_annotate_page(clients: list[Client], *, now: datetime.datetime) -> list[Client]:
+    """Give each client of one caseload page `top_themes` (the two strongest recent themes) and
+    `next_meeting` ((plan, start) or None). Two queries whatever the page size."""
+    ids = [client.pk for client in clients]
+    since = now.date() - datetime.timedelta(days=RECENT_THEMES_DAYS)
+    strongest: dict[int, dict[str, tuple[int, datetime.date]]] = defaultdict(dict)
+    rows = NoteTheme.objects.filter(
+        note__client_id__in=ids, note__session_date__gte=since
+    ).values_list("note__client_id", "theme__name", "intensity", "note__session_date")
+    for client_id, name, intensity, day in rows:
+        best = strongest[client_id].get(name)
+        if best is None or (intensity, day) > best:
+            strongest[client_id][name] = (intensity, day)
+    plans = MeetingPlan.objects.filter(client_id__in=ids, cancelled_at__isnull=True).select_related(
+        "meeting"
+    )
+    upcoming: dict[int, tuple[MeetingPlan, datetime.datetime]] = {}
+    horizon = now + datetime.timedelta(days=15)
+    for plan in plans:
+        starts = plan.occurrences(now, horizon)
+        if starts and (plan.client_id not in upcoming or starts[0] < upcoming[plan.client_id][1]):
+            upcoming[plan.client_id] = (plan, starts[0])
+    for client in clients:
+        ranked = sorted(strongest[client.pk].items(), key=lambda item: item[1], reverse=True)
+        client.top_themes = [(name, intensity) for name, (intensity, _day) in ranked[:2]]
+        client.next_meeting = upcoming.get(client.pk)
+    return clients
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # note, addendum, ladder, plan, attendance
+    on: datetime.date
+    at: datetime.datetime | None
+    item: object
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.on, self.at or datetime.datetime.min.replace(tzinfo=datetime.UTC))
+
+
+def client_timeline(client: Client, *, limit: int = 40) -> list[TimelineEntry]:
+    """Notes, addenda, ladder moves, plans and reported attendance, newest first.
+
+    Five queries (plus two prefetches) whatever the history's length: each kind's newest
+    `limit` rows, merged.
+    """
+    tz = zoneinfo.ZoneInfo(client.practice.time_zone)
+    entries = [
+        TimelineEntry("note", note.session_date, note.created_at, note)
+        for note in client.session_notes.select_related("author")
+        .prefetch_related("note_themes__theme")
+        .order_by("-session_date", "-id")[:limit]
+    ]
+    entries += [
+        TimelineEntry(
+            "addendum", addendum.created_at.astimezone(tz).date(), addendum.created_at, addendum
+        )
+        for addendum in Addendum.objects.filter(note__client=client)
+        .select_related("author", "note")
+        .order_by("-created_at")[:limit]
+    ]
+    entries += [
+        TimelineEntry("ladder", move.reached_on, move.created_at, move)
+        for move in client.ladder_moves.select_related("recorded_by")[:limit]
+    ]
+    entries += [
+        TimelineEntry("plan", plan.starts_on, plan.created_at, plan)
+        for plan in client.meeting_plans.select_related("meeting__program")[:limit]
+    ]
+    entries += [
+        TimelineEntry(
+            "attendance",
+            record.occurrence_start.astimezone(tz).date(),
+            record.occurrence_start,
+            record,
+        )
+        for record in Attendance.objects.filter(plan__client=client)
+        .exclude(status=AttendanceStatus.PLANNED)
+        .select_related("plan__meeting")
+        .order_by("-occurrence_start")[:limit]
+    ]
+    entries.sort(key=lambda entry: entry.sort_key, reverse=True)
+    return entries[:limit]
+
+
+def theme_intensity_series(client: Client, *, sessions: int = 10) -> dict:
+    """Theme intensity over the client's last sessions, oldest first, for a chart and a table:
+    {"labels": [dates], "series": [{"theme": name, "values": [0-3 per session]}]}."""
+    notes = list(
+        client.session_notes.order_by("-session_date", "-id").values_list("id", "session_date")[
+            :sessions
+        ]
+    )[::-1]
+    column = {note_id: index for index, (note_id, _day) in enumerate(notes)}
+    values: dict[str, list[int]] = {}
+    for note_id, name, intensity in (
+        NoteTheme.objects.filter(note_id__in=column)
+        .values_list("note_id", "theme__name", "intensity")
+        .order_by("theme__position")
+    ):
+        values.setdefault(name, [0] * len(notes))[column[note_id]] = intensity
+    return {
+        "labels": [day.isoformat() for _id, day in notes],
+        "series": [{"theme": name, "values": row} for name, row in values.items()],
+    }

@@ -228,3 +228,58 @@ def ladder_move_record(
     move.save()
     audit(action=AuditAction.CREATE, actor=actor, client=client, obj=move, request=request)
     return move
+
+
+CLIENT_FIELDS = {
+    "preferred_name",
+    "contact_email",
+    "time_zone",
+    "substances",
+    "stage_of_change",
+    "status",
+    "discharged_on",
+    "notes",
+    "primary_therapist",
+}
+
+
+def _check_client_fields(actor: User, fields: dict) -> None:
+    if set(fields) - CLIENT_FIELDS:
+        raise ValidationError(f"Cannot set {sorted(set(fields) - CLIENT_FIELDS)} here.")
+    therapist = fields.get("primary_therapist")
+    if therapist is not None and (
+        therapist.practice_id != actor.practice_id or therapist.role != Role.THERAPIST
+    ):
+        raise ValidationError({"primary_therapist": "Choose a therapist of your practice."})
+
+
+@transaction.atomic
+def client_create(*, actor: User, request: HttpRequest | None = None, **fields) -> Client:
+    """A therapist adds a client to their own caseload; a manager or admin to anyone's."""
+    _check_client_fields(actor, fields)
+    if actor.role == Role.THERAPIST:
+        fields["primary_therapist"] = actor
+    elif actor.role not in (Role.MANAGER, Role.ADMIN) or "primary_therapist" not in fields:
+        raise PermissionDenied("Choose the client's therapist.")
+    client = Client(practice=actor.practice, **fields)
+    client.full_clean()
+    client.save()
+    audit(action=AuditAction.CREATE, actor=actor, client=client, request=request)
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *, actor: User, client: Client, request: HttpRequest | None = None, **fields
+) -> Client:
+    if not clients_visible_to(actor).filter(pk=client.pk).exists():
+        raise PermissionDenied("This client is outside your caseload.")
+    if actor.role == Role.THERAPIST:
+        fields.pop("primary_therapist", None)  # reassigning is a manager's decision
+    _check_client_fields(actor, fields)
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.full_clean()
+    client.save()
+    audit(action=AuditAction.UPDATE, actor=actor, client=client, request=request)
+    return client

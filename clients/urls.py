@@ -6,5 +6,14 @@ app_name = "clients"
 
 urlpatterns = [
     path("", views.caseload, name="caseload"),
+    path("new/", views.client_add, name="add"),
     path("<int:pk>/", views.client_detail, name="detail"),
+    path("<int:pk>/edit/", views.client_edit, name="edit"),
+    path("<int:pk>/ladder/", views.ladder_move, name="ladder"),
+    path("<int:pk>/notes/new/", views.note_new, name="note_new"),
+    path("<int:pk>/notes/autosave/", views.note_autosave, name="note_autosave"),
+    path("<int:pk>/notes/sections/", views.note_sections, name="note_sections"),
+    path("<int:pk>/notes/suggestions/", views.note_suggestions, name="note_suggestions"),
+    path("<int:pk>/notes/<int:note_pk>/", views.note_detail, name="note"),
+    path("<int:pk>/notes/<int:note_pk>/addenda/", views.note_addendum, name="note_addendum"),
 ]

@@ -1,41 +1,388 @@
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.shortcuts import render
+"""Therapist pages: caseload, client, session notes, ladder. Views parse, call, render."""
 
-from clients.selectors import caseload_for_user, get_client_for_user
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients.filters import CaseloadFilter
+from clients.forms import (
+    AddendumForm,
+    ClientForm,
+    LadderMoveForm,
+    SessionNoteForm,
+    carry_sections_over,
+)
+from clients.models import Client, NoteFormat, SessionNote, SignedNoteError
+from clients.selectors import (
+    caseload_annotate_page,
+    caseload_for_user,
+    client_timeline,
+    get_client_for_user,
+    theme_intensity_series,
+    themes_available_to,
+)
+from clients.services import (
+    NoteConflictError,
+    addendum_create,
+    client_create,
+    client_update,
+    ladder_move_record,
+    session_note_create,
+    session_note_sign,
+    session_note_update,
+)
+from groups.features import feature_labels
 from recovery.models import AuditAction
 from recovery.services import audit
 
 CASELOAD_PAGE_SIZE = 25
 
 
-@login_required
-def caseload(request):
-    query = request.GET.get("q", "").strip()[:100]
-    clients = caseload_for_user(request.user)
-    if query:
-        clients = clients.filter(preferred_name__icontains=query)
-    page = Paginator(clients, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "clients/caseload.html", {"page": page, "query": query})
+def _form_errors_from(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, next to the field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
+# --- Caseload and clients -----------------------------------------------------------------
+
+
+@require_GET
 @login_required
-def client_detail(request, pk: int):
+def caseload(request: HttpRequest) -> HttpResponse:
+    clients = caseload_for_user(request.user, include_discharged=True)
+    filters = CaseloadFilter(request.GET, queryset=clients, user=request.user)
+    page = Paginator(filters.qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    caseload_annotate_page(page.object_list, now=timezone.now())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/caseload.html",
+        {"filters": filters, "page": page, "query_string": query.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def client_add(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = client_create(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{client.preferred_name} was added.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": None})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client_for_user(request.user, pk)
+    if request.method == "GET":
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
+    form = ClientForm(request.POST or None, instance=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_update(actor=request.user, client=client, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, "Client details saved.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": client})
+
+
+@require_GET
+@login_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-    # Note text is for the client's own therapist; a manager sees that notes exist, not
-    # what they say.
-    can_read_notes = client.primary_therapist_id == request.user.pk
-    notes = client.session_notes.select_related("author").prefetch_related(
-        "note_themes__theme", "addenda"
-    )
+    is_clinician = client.primary_therapist_id == request.user.pk
+    timeline = client_timeline(client)
+    current_step = client.ladder_moves.first()
     context = {
         "client": client,
-        "can_read_notes": can_read_notes,
-        "notes": notes[:20],
-        "ladder_moves": client.ladder_moves.select_related("recorded_by")[:20],
-        "plans": client.meeting_plans.select_related("meeting__program").filter(
-            cancelled_at__isnull=True
-        )[:10],
+        # Note text is for the client's own therapist; others see that notes exist.
+        "is_clinician": is_clinician,
+        "timeline": timeline,
+        "current_step": current_step,
+        "chart": theme_intensity_series(client),
+        "ladder_form": LadderMoveForm(initial={"step": current_step.step if current_step else 1})
+        if is_clinician
+        else None,
+        "drafts": client.session_notes.filter(status="draft").order_by("-session_date")
+        if is_clinician
+        else [],
     }
     return render(request, "clients/client_detail.html", context)
+
+
+@require_POST
+@login_required
+def ladder_move(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client_for_user(request.user, pk)
+    form = LadderMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            ladder_move_record(
+                actor=request.user, client=client, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, "Ladder step recorded.")
+            return redirect("clients:detail", pk=client.pk)
+    messages.error(
+        request,
+        "The ladder step was not recorded: "
+        + "; ".join(str(message) for errors in form.errors.values() for message in errors),
+    )
+    return redirect("clients:detail", pk=client.pk)
+
+
+# --- Session notes ------------------------------------------------------------------------
+
+
+def _client_for_clinician(request: HttpRequest, pk: int) -> Client:
+    """The client, if the user is their therapist: note pages show note text."""
+    client = get_client_for_user(request.user, pk)
+    if client.primary_therapist_id != request.user.pk:
+        raise Http404("Notes are open to the client's therapist only.")
+    return client
+
+
+def _note_of(client: Client, note_pk: int | str | None) -> SessionNote:
+    try:
+        note_pk = int(note_pk)
+    except (TypeError, ValueError):
+        raise Http404("No such note.") from None
+    return get_object_or_404(client.session_notes.select_related("author"), pk=note_pk)
+
+
+def _note_form(client: Client, data=None, note: SessionNote | None = None, **kwargs):
+    initial = (
+        SessionNoteForm.initial_from(note)
+        if note
+        else {
+            "session_date": timezone.localdate(),
+            "format": NoteFormat.DAP,
+            "stage_of_change": client.stage_of_change,
+            "duration_minutes": 50,
+        }
+    )
+    return SessionNoteForm(data, initial=initial, themes=themes_available_to(client), **kwargs)
+
+
+def _suggestions_for(form: SessionNoteForm) -> list[dict]:
+    """The therapist-facing guidance for each theme tagged on the form, strongest first."""
+    tagged = []
+    for theme in form.themes:
+        raw = form[f"theme_{theme.pk}"].value()
+        if raw in ("1", "2", "3", 1, 2, 3):
+            tagged.append((int(raw), theme))
+    tagged.sort(key=lambda pair: (-pair[0], pair[1].position))
+    return [
+        {"theme": theme, "intensity": intensity, "features": feature_labels(theme.meeting_features)}
+        for intensity, theme in tagged
+    ]
+
+
+def _render_note_form(request, client, form, note=None, conflict=None, status=200):
+    context = {
+        "client": client,
+        "form": form,
+        "note": note,
+        "conflict": conflict,
+        "suggestions": _suggestions_for(form),
+        "autosave_seconds": settings.NOTE_AUTOSAVE_SECONDS,
+    }
+    return render(request, "clients/note_form.html", context, status=status)
+
+
+def _save_draft(request, client, form, note: SessionNote | None) -> SessionNote:
+    """Create the draft, or update it if the version the form was opened at still holds."""
+    if note is None:
+        return session_note_create(
+            actor=request.user,
+            client=client,
+            request=request,
+            sections=form.sections,
+            themes=form.tagged_themes,
+            **form.note_fields(),
+        )
+    return session_note_update(
+        actor=request.user,
+        note=note,
+        request=request,
+        expected_version=form.cleaned_data.get("version") or note.version,
+        sections=form.sections,
+        themes=form.tagged_themes,
+        **form.note_fields(),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_new(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client_for_clinician(request, pk)
+    if request.method == "GET":
+        return _render_note_form(request, client, _note_form(client))
+    # An autosave may already have created the draft: then this is an update of it.
+    note = _note_of(client, request.POST["note_id"]) if request.POST.get("note_id") else None
+    if note is not None and note.is_signed:
+        messages.info(request, "This note is already signed.")
+        return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+    return _handle_note_post(request, client, note)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_detail(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    client = _client_for_clinician(request, pk)
+    note = _note_of(client, note_pk)
+    if request.method == "POST":
+        if note.is_signed:
+            messages.error(request, "A signed note cannot be changed. Add an addendum instead.")
+            return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+        return _handle_note_post(request, client, note)
+    audit(action=AuditAction.VIEW, actor=request.user, client=client, obj=note, request=request)
+    if note.is_signed:
+        return render(
+            request,
+            "clients/note_detail.html",
+            {
+                "client": client,
+                "note": note,
+                "addendum_form": AddendumForm(),
+                "themes": note.note_themes.select_related("theme"),
+            },
+        )
+    return _render_note_form(request, client, _note_form(client, note=note), note=note)
+
+
+def _handle_note_post(request, client, note):
+    form = _note_form(client, request.POST, note=note)
+    if not form.is_valid():
+        return _render_note_form(request, client, form, note=note, status=400)
+    try:
+        note = _save_draft(request, client, form, note)
+        if request.POST.get("action") == "sign":
+            session_note_sign(actor=request.user, note=note, request=request)
+            messages.success(request, "Note signed. It can no longer be changed.")
+            return redirect("clients:detail", pk=client.pk)
+    except NoteConflictError:
+        current = _note_of(client, note.pk)
+        # Keep what this person typed; show what the other save holds; take its version so
+        # that saving again is a deliberate choice, never a silent overwrite.
+        data = request.POST.copy()
+        data["version"] = current.version
+        form = _note_form(client, data, note=current)
+        form.is_valid()
+        return _render_note_form(request, client, form, note=current, conflict=current, status=409)
+    except SignedNoteError:
+        messages.error(request, "This note was signed meanwhile; add an addendum instead.")
+        return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+    except ValidationError as error:
+        _form_errors_from(form, error)
+        return _render_note_form(request, client, form, note=note, status=400)
+    messages.success(request, "Draft saved.")
+    return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+
+
+@require_POST
+@login_required
+def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: save the draft quietly every half minute; answers with a status line."""
+    client = _client_for_clinician(request, pk)
+    note = _note_of(client, request.POST["note_id"]) if request.POST.get("note_id") else None
+    form = _note_form(client, request.POST, note=note)
+    context = {"note": note, "saved": False}
+    if note is not None and note.is_signed:
+        context["problem"] = "This note is signed; nothing was saved."
+    elif not form.is_valid():
+        context["problem"] = "Not saved yet: check the highlighted fields, then save."
+    else:
+        try:
+            context["note"] = _save_draft(request, client, form, note)
+            context["saved"] = True
+        except NoteConflictError:
+            context["problem"] = (
+                "Not saved: this draft was changed elsewhere. Save to compare the two versions."
+            )
+        except ValidationError:
+            context["problem"] = "Not saved yet: check the highlighted fields, then save."
+    context["saved_at"] = timezone.localtime()
+    return render(request, "clients/partials/autosave_status.html", context)
+
+
+@require_POST
+@login_required
+def note_sections(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the section boxes of the chosen format, carrying over what was typed."""
+    client = _client_for_clinician(request, pk)
+    new_format = request.POST.get("format")
+    if new_format not in NoteFormat.values:
+        new_format = NoteFormat.DAP
+    data = {
+        f"section_{key}": text
+        for key, text in carry_sections_over(request.POST, new_format).items()
+    }
+    form = SessionNoteForm(initial=data, themes=[], note_format=new_format)
+    return render(request, "clients/partials/note_sections.html", {"form": form})
+
+
+@require_POST
+@login_required
+def note_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: questions, reframes and meeting features for the themes tagged so far."""
+    client = _client_for_clinician(request, pk)
+    form = _note_form(client, request.POST)
+    return render(
+        request,
+        "clients/partials/theme_suggestions.html",
+        {"suggestions": _suggestions_for(form)},
+    )
+
+
+@require_POST
+@login_required
+def note_addendum(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    client = _client_for_clinician(request, pk)
+    note = _note_of(client, note_pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            addendum_create(
+                actor=request.user, note=note, request=request, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+    return render(
+        request,
+        "clients/note_detail.html",
+        {
+            "client": client,
+            "note": note,
+            "addendum_form": form,
+            "themes": note.note_themes.select_related("theme"),
+        },
+        status=400,
+    )

@@ -1,6 +1,8 @@
 """The catalogue of mutual-help meetings. Shared by every practice; holds no client data."""
 
 import datetime
+import zoneinfo
+from collections.abc import Iterator
 
 from django.db import models
 from django.db.models import Q
@@ -155,3 +157,25 @@ class Meeting(models.Model):
     @property
     def is_online(self) -> bool:
         return self.attendance_option in {AttendanceOption.ONLINE, AttendanceOption.HYBRID}
+
+    def occurrences(
+        self, start: datetime.datetime, end: datetime.datetime
+    ) -> Iterator[datetime.datetime]:
+        """Start times (UTC) of this weekly meeting in [start, end), computed in its own zone.
+
+        Wall-clock time is kept across daylight-saving changes: a 19:00 meeting is at 19:00
+        local time in summer and in winter. A start that does not exist on a spring-forward
+        day (02:30) falls an hour later, when the clocks have moved on.
+        """
+        tz = zoneinfo.ZoneInfo(self.time_zone)
+        python_weekday = (self.day - 1) % 7  # Meeting Guide counts from Sunday, Python Monday
+        day = (start.astimezone(tz) - datetime.timedelta(days=1)).date()
+        day += datetime.timedelta(days=(python_weekday - day.weekday()) % 7)
+        while True:
+            local = datetime.datetime.combine(day, self.start_time, tzinfo=tz)
+            moment = local.astimezone(datetime.UTC)
+            if moment >= end:
+                return
+            if moment >= start:
+                yield moment
+            day += datetime.timedelta(days=7)

@@ -121,6 +121,6 @@ def test_client_page_query_count_does_not_grow_with_notes(
         NoteThemeFactory(note=SessionNoteFactory(client=client_record))
         LadderMoveFactory(client=client_record)
     browser = as_user(therapist)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         response = browser.get(detail_url(client_record))
     assert response.status_code == 200

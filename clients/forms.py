@@ -1,0 +1,283 @@
+"""Forms parse and validate what people type; services decide what happens with it."""
+
+import datetime
+import zoneinfo
+from collections.abc import Iterable
+
+from django import forms
+from django.utils import timezone
+
+from clients.models import (
+    NOTE_SECTIONS,
+    Client,
+    ClientStatus,
+    LadderStep,
+    NoteFormat,
+    ResistanceTheme,
+    SessionNote,
+    StageOfChange,
+    Substance,
+)
+from clients.services import MAX_SECTION_CHARS
+from recovery.models import Role, User
+
+MAX_CLIENT_NOTES_CHARS = 10_000
+MAX_NEXT_STEPS_CHARS = 5_000
+INTENSITY_CHOICES = [("", "Not voiced"), (1, "1 · mild"), (2, "2 · moderate"), (3, "3 · strong")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text; nobody means to type one.
+    return value.replace("\x00", "")
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and "Etc" not in z)
+    return [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class ClientForm(forms.ModelForm):
+    contact_email = forms.EmailField(
+        required=False,
+        help_text="Used only for reminder emails the client agrees to.",
+    )
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    substances = forms.MultipleChoiceField(
+        choices=Substance.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Substances or behaviors of concern",
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=MAX_CLIENT_NOTES_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Background notes",
+        help_text="Visible to the client's therapist only.",
+    )
+    discharged_on = forms.DateField(required=False, widget=DateInput())
+
+    class Meta:
+        model = Client
+        fields = [
+            "preferred_name",
+            "primary_therapist",
+            "contact_email",
+            "time_zone",
+            "substances",
+            "stage_of_change",
+            "status",
+            "discharged_on",
+            "notes",
+        ]
+        labels = {"preferred_name": "Preferred name"}
+        help_texts = {
+            "preferred_name": "What the client likes to be called; first name and initial is enough."
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not self.instance.pk:
+            self.fields.pop("status")
+            self.fields.pop("discharged_on")
+            self.initial.setdefault("time_zone", user.practice.time_zone)
+        if user.role == Role.THERAPIST:
+            # A therapist adds clients to their own caseload.
+            self.fields.pop("primary_therapist")
+        else:
+            self.fields["primary_therapist"].queryset = User.objects.filter(
+                practice=user.practice, role=Role.THERAPIST, is_active=True
+            )
+            self.fields["primary_therapist"].label = "Therapist"
+
+    def clean_preferred_name(self) -> str:
+        name = _no_nul(self.cleaned_data["preferred_name"]).strip()
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        return name
+
+    def clean_notes(self) -> str:
+        return _no_nul(self.cleaned_data["notes"])
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status == ClientStatus.DISCHARGED and not cleaned.get("discharged_on"):
+            cleaned["discharged_on"] = timezone.localdate()
+        if status == ClientStatus.ACTIVE:
+            cleaned["discharged_on"] = None
+        return cleaned
+
+
+class SessionNoteForm(forms.Form):
+    """A note's fields, with one text box per section of the chosen format and one
+    intensity choice per resistance theme."""
+
+    session_date = forms.DateField(widget=DateInput())
+    duration_minutes = forms.IntegerField(
+        min_value=1, max_value=480, initial=50, label="Duration (minutes)"
+    )
+    format = forms.ChoiceField(choices=NoteFormat.choices, initial=NoteFormat.DAP)
+    stage_of_change = forms.ChoiceField(
+        choices=[("", "Not assessed"), *StageOfChange.choices],
+        required=False,
+        label="Stage of change at this session",
+    )
+    craving_reported = forms.BooleanField(required=False, label="Cravings reported")
+    lapse_reported = forms.BooleanField(required=False, label="Lapse or relapse reported")
+    next_steps = forms.CharField(
+        required=False,
+        max_length=MAX_NEXT_STEPS_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Agreed next steps",
+    )
+    # The draft's version when the form was opened: saving over a newer one is a conflict.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args, themes: Iterable[ResistanceTheme], note_format: str | None = None, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.themes = list(themes)
+        chosen = note_format or self.data.get("format") or self.initial.get("format")
+        self.note_format = chosen if chosen in NoteFormat.values else NoteFormat.DAP
+        for key, label, help_text in NOTE_SECTIONS[self.note_format]:
+            self.fields[f"section_{key}"] = forms.CharField(
+                label=label,
+                help_text=help_text,
+                required=False,
+                max_length=MAX_SECTION_CHARS,
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+        for theme in self.themes:
+            self.fields[f"theme_{theme.pk}"] = forms.TypedChoiceField(
+                label=theme.name,
+                choices=INTENSITY_CHOICES,
+                coerce=int,
+                required=False,
+                empty_value=None,
+            )
+
+    @classmethod
+    def initial_from(cls, note: SessionNote) -> dict:
+        initial = {
+            "session_date": note.session_date,
+            "duration_minutes": note.duration_minutes,
+            "format": note.format,
+            "stage_of_change": note.stage_of_change,
+            "craving_reported": note.craving_reported,
+            "lapse_reported": note.lapse_reported,
+            "next_steps": note.next_steps,
+            "version": note.version,
+        }
+        initial.update({f"section_{k}": v for k, v in (note.sections or {}).items()})
+        initial.update({f"theme_{nt.theme_id}": nt.intensity for nt in note.note_themes.all()})
+        return initial
+
+    def section_fields(self):
+        return [self[f"section_{key}"] for key, _label, _help in NOTE_SECTIONS[self.note_format]]
+
+    def theme_fields(self):
+        return [self[f"theme_{theme.pk}"] for theme in self.themes]
+
+    def clean_session_date(self) -> datetime.date:
+        day = self.cleaned_data["session_date"]
+        if day > timezone.localdate() + datetime.timedelta(days=1):
+            raise forms.ValidationError("A session note is written for a session that happened.")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, str):
+                cleaned[name] = _no_nul(value)
+        return cleaned
+
+    @property
+    def sections(self) -> dict[str, str]:
+        return {
+            key: self.cleaned_data.get(f"section_{key}", "")
+            for key, _label, _help in NOTE_SECTIONS[self.note_format]
+        }
+
+    @property
+    def tagged_themes(self) -> dict[ResistanceTheme, int]:
+        return {
+            theme: self.cleaned_data[f"theme_{theme.pk}"]
+            for theme in self.themes
+            if self.cleaned_data.get(f"theme_{theme.pk}")
+        }
+
+    def note_fields(self) -> dict:
+        """Keyword arguments for the note services."""
+        data = self.cleaned_data
+        return {
+            "session_date": data["session_date"],
+            "duration_minutes": data["duration_minutes"],
+            "format": self.note_format,
+            "stage_of_change": data.get("stage_of_change") or "",
+            "craving_reported": data.get("craving_reported", False),
+            "lapse_reported": data.get("lapse_reported", False),
+            "next_steps": data.get("next_steps", ""),
+        }
+
+
+def carry_sections_over(data, new_format: str) -> dict[str, str]:
+    """Section text when the format changes: same-named sections keep their text, and text
+    from sections the new format lacks moves into its first section, so nothing typed is lost.
+    """
+    new_keys = [key for key, _label, _help in NOTE_SECTIONS[new_format]]
+    carried = {key: data.get(f"section_{key}", "") for key in new_keys}
+    orphans = []
+    for fmt_sections in NOTE_SECTIONS.values():
+        for key, label, _help in fmt_sections:
+            text = (data.get(f"section_{key}") or "").strip()
+            if key not in new_keys and text and f"{label}: {text}" not in orphans:
+                orphans.append(f"{label}: {text}")
+    if orphans:
+        first = new_keys[0]
+        carried[first] = "\n\n".join(filter(None, [carried[first], *orphans]))
+    return carried
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum",
+        max_length=MAX_SECTION_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Dated and signed with your name. The original note stays as it was.",
+    )
+
+    def clean_text(self) -> str:
+        text = _no_nul(self.cleaned_data["text"]).strip()
+        if not text:
+            raise forms.ValidationError("Write the correction or addition.")
+        return text
+
+
+class LadderMoveForm(forms.Form):
+    step = forms.TypedChoiceField(choices=LadderStep.choices, coerce=int, label="Step")
+    reached_on = forms.DateField(widget=DateInput(), label="Date", initial=timezone.localdate)
+    comment = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Comment",
+        help_text="A few words: what happened, how it felt.",
+    )
+
+    def clean_reached_on(self) -> datetime.date:
+        day = self.cleaned_data["reached_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("Choose today or an earlier date.")
+        return day
+
+    def clean_comment(self) -> str:
+        return _no_nul(self.cleaned_data["comment"])
