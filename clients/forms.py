@@ -79,7 +79,7 @@ class ClientForm(forms.ModelForm):
         ]
         labels = {"preferred_name": "Preferred name"}
         help_texts = {
-            "preferred_name": "What the client likes to be called; first name and initial is enough."
+            "preferred_name": "What the client likes to be called; a first name and initial do."
         }
 
     def __init__(self, *args, user: User, **kwargs):

@@ -334,7 +334,7 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_sections(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: the section boxes of the chosen format, carrying over what was typed."""
-    client = _client_for_clinician(request, pk)
+    _client_for_clinician(request, pk)  # scope check: only the client's therapist writes notes
     new_format = request.POST.get("format")
     if new_format not in NoteFormat.values:
         new_format = NoteFormat.DAP
