@@ -33,11 +33,6 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL refuses NUL in text; nobody means to type one.
-    return value.replace("\x00", "")
-
-
 def time_zone_choices() -> list[tuple[str, str]]:
     zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and "Etc" not in z)
     return [(zone, zone.replace("_", " ")) for zone in zones]
@@ -99,13 +94,10 @@ class ClientForm(forms.ModelForm):
             self.fields["primary_therapist"].label = "Therapist"
 
     def clean_preferred_name(self) -> str:
-        name = _no_nul(self.cleaned_data["preferred_name"]).strip()
+        name = self.cleaned_data["preferred_name"].strip()
         if not name:
             raise forms.ValidationError("Enter a name.")
         return name
-
-    def clean_notes(self) -> str:
-        return _no_nul(self.cleaned_data["notes"])
 
     def clean(self):
         cleaned = super().clean()
@@ -194,13 +186,6 @@ class SessionNoteForm(forms.Form):
             raise forms.ValidationError("A session note is written for a session that happened.")
         return day
 
-    def clean(self):
-        cleaned = super().clean()
-        for name, value in list(cleaned.items()):
-            if isinstance(value, str):
-                cleaned[name] = _no_nul(value)
-        return cleaned
-
     @property
     def sections(self) -> dict[str, str]:
         return {
@@ -257,7 +242,7 @@ class AddendumForm(forms.Form):
     )
 
     def clean_text(self) -> str:
-        text = _no_nul(self.cleaned_data["text"]).strip()
+        text = self.cleaned_data["text"].strip()
         if not text:
             raise forms.ValidationError("Write the correction or addition.")
         return text
@@ -279,5 +264,3 @@ class LadderMoveForm(forms.Form):
             raise forms.ValidationError("Choose today or an earlier date.")
         return day
 
-    def clean_comment(self) -> str:
-        return _no_nul(self.cleaned_data["comment"])
