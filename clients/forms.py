@@ -19,6 +19,8 @@ from clients.models import (
     Substance,
 )
 from clients.services import MAX_SECTION_CHARS
+from groups.models import Weekday
+from groups.types import language_choices
 from recovery.models import Role, User
 
 MAX_CLIENT_NOTES_CHARS = 10_000
@@ -58,6 +60,20 @@ class ClientForm(forms.ModelForm):
         help_text="Visible to the client's therapist only.",
     )
     discharged_on = forms.DateField(required=False, widget=DateInput())
+    language = forms.ChoiceField(
+        choices=[("", "No preference"), *language_choices()], required=False,
+        label="Meeting language",
+    )
+    available_days = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Days the client can attend", help_text="Leave empty for any day.",
+    )
+    available_from = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Available from"
+    )
+    available_until = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Available until"
+    )
 
     class Meta:
         model = Client
@@ -71,10 +87,29 @@ class ClientForm(forms.ModelForm):
             "status",
             "discharged_on",
             "notes",
+            "attendance_preference",
+            "program_preference",
+            "group_preference",
+            "prefers_lgbtq_meetings",
+            "language",
+            "available_days",
+            "available_from",
+            "available_until",
+            "latitude",
+            "longitude",
+            "max_distance_km",
         ]
-        labels = {"preferred_name": "Preferred name"}
+        labels = {
+            "preferred_name": "Preferred name",
+            "attendance_preference": "Online or in person",
+            "program_preference": "Kind of program",
+            "group_preference": "Gender-specific meetings",
+            "prefers_lgbtq_meetings": "Prefers LGBTQ meetings",
+            "max_distance_km": "Travels at most (km)",
+        }
         help_texts = {
-            "preferred_name": "What the client likes to be called; a first name and initial do."
+            "preferred_name": "What the client likes to be called; a first name and initial do.",
+            "latitude": "An approximate point (a neighbourhood, not a home address).",
         }
 
     def __init__(self, *args, user: User, **kwargs):
@@ -101,6 +136,12 @@ class ClientForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+            self.add_error("longitude", "Give both latitude and longitude, or neither.")
+        for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+            value = cleaned.get(name)
+            if value is not None and not low <= value <= high:
+                self.add_error(name, f"Must be between {low} and {high}.")
         status = cleaned.get("status")
         if status == ClientStatus.DISCHARGED and not cleaned.get("discharged_on"):
             cleaned["discharged_on"] = timezone.localdate()

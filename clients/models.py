@@ -42,6 +42,24 @@ class Substance(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class AttendancePreference(models.TextChoices):
+    ANY = "any", "No preference"
+    ONLINE = "online", "Online"
+    IN_PERSON = "in_person", "In person"
+
+
+class ProgramPreference(models.TextChoices):
+    ANY = "any", "No preference"
+    SECULAR = "secular", "Secular (not 12-step)"
+    TWELVE_STEP = "twelve_step", "12-step"
+
+
+class GroupPreference(models.TextChoices):
+    NONE = "", "No preference"
+    WOMEN = "W", "Women's meetings"
+    MEN = "M", "Men's meetings"
+
+
 class Client(models.Model):
     PRACTICE_PATH = "practice"
 
@@ -92,6 +110,30 @@ class Client(models.Model):
         help_text="Reminder emails name no program, meeting or diagnosis.",
     )
 
+    # Meeting preferences, read by "Meetings that may fit" and the meeting search.
+    attendance_preference = models.CharField(
+        max_length=10, choices=AttendancePreference.choices, default=AttendancePreference.ANY
+    )
+    program_preference = models.CharField(
+        max_length=12, choices=ProgramPreference.choices, default=ProgramPreference.ANY
+    )
+    group_preference = models.CharField(
+        max_length=2, choices=GroupPreference.choices, blank=True, default=""
+    )
+    prefers_lgbtq_meetings = models.BooleanField(default=False)
+    # A Meeting Guide language type code (e.g. "S" for Spanish); empty for no preference.
+    language = models.CharField(max_length=8, blank=True)
+    # Weekdays the client can attend, Meeting Guide numbering (0 = Sunday); empty for any.
+    available_days = models.JSONField(default=list, blank=True)
+    available_from = models.TimeField(null=True, blank=True)
+    available_until = models.TimeField(null=True, blank=True)
+    # An approximate point (a neighbourhood, not a home address) for distances to meetings.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    max_distance_km = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +165,16 @@ class Client(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(checkin_delay_minutes__lte=1440), name="client_checkin_delay_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="client_location_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance_preference__in=AttendancePreference.values)
+                & Q(program_preference__in=ProgramPreference.values),
+                name="client_preferences_valid",
             ),
         ]
         indexes = [

@@ -240,6 +240,17 @@ CLIENT_FIELDS = {
     "discharged_on",
     "notes",
     "primary_therapist",
+    "attendance_preference",
+    "program_preference",
+    "group_preference",
+    "prefers_lgbtq_meetings",
+    "language",
+    "available_days",
+    "available_from",
+    "available_until",
+    "latitude",
+    "longitude",
+    "max_distance_km",
 }
 
 

@@ -100,3 +100,15 @@ MEETING_TYPES: dict[str, str] = {
 
 def type_name(code: str) -> str:
     return MEETING_TYPES.get(code, code)
+
+
+# The type codes that name the language a meeting is held in.
+LANGUAGE_CODES: tuple[str, ...] = (
+    "AF", "AM", "AR", "ASL", "BG", "DA", "DE", "EL", "EN", "FA", "FI", "FR", "HE", "HI", "HR",
+    "HU", "IS", "ITA", "JA", "KA", "KOR", "LT", "ML", "MT", "NE", "NL", "NO", "POL", "POR",
+    "PUN", "RUS", "S", "SK", "SL", "SV", "TH", "TL", "TUR", "UK",
+)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return sorted(((code, MEETING_TYPES[code]) for code in LANGUAGE_CODES), key=lambda c: c[1])

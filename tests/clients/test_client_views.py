@@ -28,6 +28,8 @@ def client_data(**overrides) -> dict:
         "substances": ["alcohol", "cannabis"],
         "stage_of_change": "contemplation",
         "notes": "Prefers evening sessions.",
+        "attendance_preference": "online",
+        "program_preference": "any",
     }
     data.update(overrides)
     return data
@@ -83,6 +85,11 @@ def test_manager_cannot_assign_a_therapist_of_another_practice(as_user, manager,
         ("substances", ["plutonium"]),
         ("stage_of_change", "enlightened"),
         ("notes", "x" * 20_000),
+        ("latitude", "91"),
+        ("latitude", "north"),
+        ("available_days", ["9"]),
+        ("available_from", "25:00"),
+        ("attendance_preference", "teleport"),
     ],
 )
 def test_bad_client_input_is_a_form_error_and_keeps_the_rest(as_user, therapist, field, value):

@@ -1,159 +1,35 @@
-"""Therapist pages: caseload, client, session notes, ladder. Views parse, call, render."""
+"""Session notes: drafts with autosave, signing, read-only signed notes, addenda."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.filters import CaseloadFilter
 from clients.forms import (
     AddendumForm,
-    ClientForm,
-    LadderMoveForm,
     SessionNoteForm,
     carry_sections_over,
 )
 from clients.models import Client, NoteFormat, SessionNote, SignedNoteError
 from clients.selectors import (
-    caseload_annotate_page,
-    caseload_for_user,
-    client_timeline,
     get_client_for_user,
-    theme_intensity_series,
     themes_available_to,
 )
 from clients.services import (
     NoteConflictError,
     addendum_create,
-    client_create,
-    client_update,
-    ladder_move_record,
     session_note_create,
     session_note_sign,
     session_note_update,
 )
+from clients.views.common import form_errors_from
 from groups.features import feature_labels
 from recovery.models import AuditAction
 from recovery.services import audit
-
-CASELOAD_PAGE_SIZE = 25
-
-
-def _form_errors_from(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, next to the field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-# --- Caseload and clients -----------------------------------------------------------------
-
-
-@require_GET
-@login_required
-def caseload(request: HttpRequest) -> HttpResponse:
-    clients = caseload_for_user(request.user, include_discharged=True)
-    filters = CaseloadFilter(request.GET, queryset=clients, user=request.user)
-    page = Paginator(filters.qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    caseload_annotate_page(page.object_list, now=timezone.now())
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "clients/caseload.html",
-        {"filters": filters, "page": page, "query_string": query.urlencode()},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def client_add(request: HttpRequest) -> HttpResponse:
-    form = ClientForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            client = client_create(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _form_errors_from(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, f"{client.preferred_name} was added.")
-            return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/client_form.html", {"form": form, "client": None})
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_client_for_user(request.user, pk)
-    if request.method == "GET":
-        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-    form = ClientForm(request.POST or None, instance=client, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            client_update(actor=request.user, client=client, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _form_errors_from(form, error)
-        else:
-            messages.success(request, "Client details saved.")
-            return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/client_form.html", {"form": form, "client": client})
-
-
-@require_GET
-@login_required
-def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_client_for_user(request.user, pk)
-    audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-    is_clinician = client.primary_therapist_id == request.user.pk
-    timeline = client_timeline(client)
-    current_step = client.ladder_moves.first()
-    context = {
-        "client": client,
-        # Note text is for the client's own therapist; others see that notes exist.
-        "is_clinician": is_clinician,
-        "timeline": timeline,
-        "current_step": current_step,
-        "chart": theme_intensity_series(client),
-        "ladder_form": LadderMoveForm(initial={"step": current_step.step if current_step else 1})
-        if is_clinician
-        else None,
-        "drafts": client.session_notes.filter(status="draft").order_by("-session_date")
-        if is_clinician
-        else [],
-    }
-    return render(request, "clients/client_detail.html", context)
-
-
-@require_POST
-@login_required
-def ladder_move(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_client_for_user(request.user, pk)
-    form = LadderMoveForm(request.POST)
-    if form.is_valid():
-        try:
-            ladder_move_record(
-                actor=request.user, client=client, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _form_errors_from(form, error)
-        else:
-            messages.success(request, "Ladder step recorded.")
-            return redirect("clients:detail", pk=client.pk)
-    messages.error(
-        request,
-        "The ladder step was not recorded: "
-        + "; ".join(str(message) for errors in form.errors.values() for message in errors),
-    )
-    return redirect("clients:detail", pk=client.pk)
-
 
 # --- Session notes ------------------------------------------------------------------------
 
@@ -298,7 +174,7 @@ def _handle_note_post(request, client, note):
         messages.error(request, "This note was signed meanwhile; add an addendum instead.")
         return redirect("clients:note", pk=client.pk, note_pk=note.pk)
     except ValidationError as error:
-        _form_errors_from(form, error)
+        form_errors_from(form, error)
         return _render_note_form(request, client, form, note=note, status=400)
     messages.success(request, "Draft saved.")
     return redirect("clients:note", pk=client.pk, note_pk=note.pk)
@@ -371,7 +247,7 @@ def note_addendum(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
                 actor=request.user, note=note, request=request, text=form.cleaned_data["text"]
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, "Addendum added.")
             return redirect("clients:note", pk=client.pk, note_pk=note.pk)

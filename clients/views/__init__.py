@@ -1,0 +1,25 @@
+"""Therapist pages. Views parse the request, call one service or selector, and render."""
+
+from clients.views.clients import caseload, client_add, client_detail, client_edit, ladder_move
+from clients.views.notes import (
+    note_addendum,
+    note_autosave,
+    note_detail,
+    note_new,
+    note_sections,
+    note_suggestions,
+)
+
+__all__ = [
+    "caseload",
+    "client_add",
+    "client_detail",
+    "client_edit",
+    "ladder_move",
+    "note_addendum",
+    "note_autosave",
+    "note_detail",
+    "note_new",
+    "note_sections",
+    "note_suggestions",
+]
