@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate demo clean
+.PHONY: help run test bench lint format migrate demo clean
 
 help:
 	@echo "make run    - install, migrate, load the demo practice, start web + worker + beat"
 	@echo "make test   - run the whole test suite (pytest)"
+	@echo "make bench  - run the benchmarks in tests/bench (PostgreSQL if DATABASE_URL is set); writes tests/bench/RESULTS.md"
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff format and fix imports"
 
@@ -34,6 +35,10 @@ run: demo
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks are not tests: pyproject's addopts ignore tests/bench, so reset them here.
+bench: $(STAMP)
+	$(BIN)/pytest tests/bench -o addopts="-p no:cacheprovider" -o python_files="bench_*.py" -q -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,10 +9,13 @@ from django.utils import timezone
 
 from clients.models import (
     NOTE_SECTIONS,
+    AttendanceStatus,
     Client,
     ClientStatus,
     LadderStep,
+    MissReason,
     NoteFormat,
+    Recurrence,
     ResistanceTheme,
     SessionNote,
     StageOfChange,
@@ -61,12 +64,17 @@ class ClientForm(forms.ModelForm):
     )
     discharged_on = forms.DateField(required=False, widget=DateInput())
     language = forms.ChoiceField(
-        choices=[("", "No preference"), *language_choices()], required=False,
+        choices=[("", "No preference"), *language_choices()],
+        required=False,
         label="Meeting language",
     )
     available_days = forms.TypedMultipleChoiceField(
-        choices=Weekday.choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
-        label="Days the client can attend", help_text="Leave empty for any day.",
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days the client can attend",
+        help_text="Leave empty for any day.",
     )
     available_from = forms.TimeField(
         required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Available from"
@@ -305,3 +313,48 @@ class LadderMoveForm(forms.Form):
             raise forms.ValidationError("Choose today or an earlier date.")
         return day
 
+
+class MeetingPlanForm(forms.Form):
+    recurrence = forms.ChoiceField(
+        choices=Recurrence.choices,
+        initial=Recurrence.WEEKLY,
+        widget=forms.RadioSelect,
+        label="How often",
+    )
+    starts_on = forms.DateField(widget=DateInput(), label="From", initial=timezone.localdate)
+    until = forms.DateField(
+        widget=DateInput(),
+        label="Until",
+        required=False,
+        help_text="For weekly plans; leave empty to keep going.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, until = cleaned.get("starts_on"), cleaned.get("until")
+        if cleaned.get("recurrence") == Recurrence.ONCE:
+            cleaned["until"] = None
+        elif starts_on and until and until < starts_on:
+            self.add_error("until", "The end date comes after the start date.")
+        if starts_on and starts_on < timezone.localdate() - datetime.timedelta(days=28):
+            self.add_error("starts_on", "Plans start at most four weeks back.")
+        return cleaned
+
+
+class AttendanceForm(forms.Form):
+    plan = forms.IntegerField(widget=forms.HiddenInput)
+    occurrence = forms.DateTimeField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        choices=[
+            (AttendanceStatus.ATTENDED, "Attended"),
+            (AttendanceStatus.MISSED, "Missed"),
+            (AttendanceStatus.SKIPPED, "Skipped"),
+        ],
+        label="What happened",
+    )
+    reason = forms.ChoiceField(
+        choices=[("", "No reason given"), *MissReason.choices],
+        required=False,
+        label="Reason (if missed or skipped)",
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note")

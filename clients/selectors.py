@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from clients.models import (
     Addendum,
@@ -189,3 +190,37 @@ def theme_intensity_series(client: Client, *, sessions: int = 10) -> dict:
         "labels": [day.isoformat() for _id, day in notes],
         "series": [{"theme": name, "values": row} for name, row in values.items()],
     }
+
+
+@dataclass
+class Occurrence:
+    plan: MeetingPlan
+    start: datetime.datetime
+    attendance: Attendance | None
+
+    @property
+    def is_past(self) -> bool:
+        return self.start <= timezone.now()
+
+
+def plan_occurrences(
+    client: Client, *, now: datetime.datetime, back_days: int = 21, ahead_days: int = 14
+) -> list[Occurrence]:
+    """Occurrences of the client's active plans around now, with what was recorded for each.
+
+    Three queries whatever the number of plans: plans, their meetings, their attendance.
+    """
+    start, end = now - datetime.timedelta(days=back_days), now + datetime.timedelta(days=ahead_days)
+    plans = list(
+        client.meeting_plans.filter(cancelled_at__isnull=True).select_related("meeting__program")
+    )
+    recorded = {
+        (row.plan_id, row.occurrence_start): row
+        for row in Attendance.objects.filter(plan__in=plans, occurrence_start__range=(start, end))
+    }
+    found = [
+        Occurrence(plan, moment, recorded.get((plan.pk, moment)))
+        for plan in plans
+        for moment in plan.occurrences(start, end)
+    ]
+    return sorted(found, key=lambda occurrence: occurrence.start)

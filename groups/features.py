@@ -25,3 +25,49 @@ def feature_labels(tokens: list[str]) -> list[str]:
         elif kind == "program" and value in programs:
             labels.append(programs[value])
     return labels
+
+
+# How a feature reads in one line on why a meeting may fit ("online and open to newcomers").
+FEATURE_PHRASES = {
+    "attendance:online": "online",
+    "attendance:hybrid": "online or in the room",
+    "attendance:in_person": "in person",
+    "type:BE": "open to newcomers",
+    "type:O": "open to anyone",
+    "type:C": "closed to all but members",
+    "type:SP": "a speaker meeting, so you can just listen",
+    "type:D": "a discussion meeting",
+    "type:MED": "built around meditation",
+    "type:A": "secular",
+    "type:W": "for women",
+    "type:M": "for men",
+    "type:LGBTQ": "LGBTQ-affirming",
+    "type:Y": "for young people",
+    "type:SEN": "for older adults",
+    "type:P": "for professionals",
+    "type:DD": "for people with a dual diagnosis",
+    "type:BA": "with babysitting",
+    "type:CF": "child-friendly",
+    "type:X": "wheelchair accessible",
+    "type:POC": "for people of color",
+    "type:ST": "a step study",
+    "program:secular": "secular",
+    "program:SMART": "SMART Recovery (secular, skills-based)",
+    "program:LIFERING": "LifeRing (secular)",
+    "program:RD": "Recovery Dharma (meditation-based)",
+    "program:WFS": "Women for Sobriety",
+    "program:AA": "Alcoholics Anonymous",
+    "program:NA": "Narcotics Anonymous",
+    "program:CA": "Cocaine Anonymous",
+    "program:CR": "Celebrate Recovery (faith-based)",
+    "program:ALANON": "Al-Anon",
+}
+
+
+def feature_phrase(token: str) -> str:
+    kind, _, value = token.partition(":")
+    if token in FEATURE_PHRASES:
+        return FEATURE_PHRASES[token]
+    if kind == "type" and value:
+        return type_name(value).lower()
+    return ""

@@ -91,9 +91,16 @@ class Meeting(models.Model):
     location_name = models.CharField(max_length=255, blank=True)
     address = models.CharField(max_length=500, blank=True)
     city = models.CharField(max_length=100, blank=True)
+    # The state or province ("ME", "CA"): Meeting Guide's `state`, BMLT's `location_province`.
     region = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
+    # Meeting Guide's `regions` (or `region` then `sub_region`), most general first: the
+    # neighbourhoods or towns a feed groups its meetings by. Not the state, which is `region`.
+    feed_regions = models.JSONField(default=list, blank=True)
+    # Shared by every meeting at the place ("side door, basement room"): what an anxious
+    # newcomer most needs to know before going in.
+    location_notes = models.TextField(blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     conference_url = models.URLField(max_length=500, blank=True)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("clients/", include("clients.urls")),
+    path("meetings/", include("groups.urls")),
     path("admin/", admin.site.urls),
 ]

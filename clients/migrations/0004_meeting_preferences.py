@@ -6,75 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_seed_resistance_themes'),
-        ('recovery', '0001_initial'),
+        ("clients", "0003_seed_resistance_themes"),
+        ("recovery", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='attendance_preference',
-            field=models.CharField(choices=[('any', 'No preference'), ('online', 'Online'), ('in_person', 'In person')], default='any', max_length=10),
+            model_name="client",
+            name="attendance_preference",
+            field=models.CharField(
+                choices=[
+                    ("any", "No preference"),
+                    ("online", "Online"),
+                    ("in_person", "In person"),
+                ],
+                default="any",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='available_days',
+            model_name="client",
+            name="available_days",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='client',
-            name='available_from',
+            model_name="client",
+            name="available_from",
             field=models.TimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='available_until',
+            model_name="client",
+            name="available_until",
             field=models.TimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='group_preference',
-            field=models.CharField(blank=True, choices=[('', 'No preference'), ('W', "Women's meetings"), ('M', "Men's meetings")], default='', max_length=2),
+            model_name="client",
+            name="group_preference",
+            field=models.CharField(
+                blank=True,
+                choices=[("", "No preference"), ("W", "Women's meetings"), ("M", "Men's meetings")],
+                default="",
+                max_length=2,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='language',
+            model_name="client",
+            name="language",
             field=models.CharField(blank=True, max_length=8),
         ),
         migrations.AddField(
-            model_name='client',
-            name='latitude',
+            model_name="client",
+            name="latitude",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='longitude',
+            model_name="client",
+            name="longitude",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='max_distance_km',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(500)]),
+            model_name="client",
+            name="max_distance_km",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(500),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='prefers_lgbtq_meetings',
+            model_name="client",
+            name="prefers_lgbtq_meetings",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='client',
-            name='program_preference',
-            field=models.CharField(choices=[('any', 'No preference'), ('secular', 'Secular (not 12-step)'), ('twelve_step', '12-step')], default='any', max_length=12),
+            model_name="client",
+            name="program_preference",
+            field=models.CharField(
+                choices=[
+                    ("any", "No preference"),
+                    ("secular", "Secular (not 12-step)"),
+                    ("twelve_step", "12-step"),
+                ],
+                default="any",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='client',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='client_location_valid'),
+            model_name="client",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(
+                        ("latitude__gte", -90),
+                        ("latitude__lte", 90),
+                        ("longitude__gte", -180),
+                        ("longitude__lte", 180),
+                    ),
+                    _connector="OR",
+                ),
+                name="client_location_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='client',
-            constraint=models.CheckConstraint(condition=models.Q(('attendance_preference__in', ['any', 'online', 'in_person']), ('program_preference__in', ['any', 'secular', 'twelve_step'])), name='client_preferences_valid'),
+            model_name="client",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("attendance_preference__in", ["any", "online", "in_person"]),
+                    ("program_preference__in", ["any", "secular", "twelve_step"]),
+                ),
+                name="client_preferences_valid",
+            ),
         ),
     ]

@@ -1,6 +1,13 @@
 """Therapist pages. Views parse the request, call one service or selector, and render."""
 
 from clients.views.clients import caseload, client_add, client_detail, client_edit, ladder_move
+from clients.views.meetings import (
+    attendance_new,
+    client_meeting,
+    client_meetings,
+    plan_end,
+    plan_new,
+)
 from clients.views.notes import (
     note_addendum,
     note_autosave,
@@ -11,6 +18,11 @@ from clients.views.notes import (
 )
 
 __all__ = [
+    "attendance_new",
+    "client_meeting",
+    "client_meetings",
+    "plan_end",
+    "plan_new",
     "caseload",
     "client_add",
     "client_detail",

@@ -11,14 +11,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.filters import CaseloadFilter
 from clients.forms import (
+    AttendanceForm,
     ClientForm,
     LadderMoveForm,
 )
+from clients.matching import meetings_that_may_fit
 from clients.selectors import (
     caseload_annotate_page,
     caseload_for_user,
     client_timeline,
     get_client_for_user,
+    plan_occurrences,
     theme_intensity_series,
 )
 from clients.services import (
@@ -93,13 +96,15 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     is_clinician = client.primary_therapist_id == request.user.pk
-    timeline = client_timeline(client)
+    full_history = request.GET.get("history") == "all"
+    timeline = client_timeline(client, limit=1000 if full_history else 20)
     current_step = client.ladder_moves.first()
     context = {
         "client": client,
         # Note text is for the client's own therapist; others see that notes exist.
         "is_clinician": is_clinician,
         "timeline": timeline,
+        "full_history": full_history,
         "current_step": current_step,
         "chart": theme_intensity_series(client),
         "ladder_form": LadderMoveForm(initial={"step": current_step.step if current_step else 1})
@@ -108,8 +113,33 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "drafts": client.session_notes.filter(status="draft").order_by("-session_date")
         if is_clinician
         else [],
+        "occurrences": plan_occurrences(client, now=timezone.now()),
+        "attendance_choices": AttendanceForm.base_fields["status"].choices,
+        "reason_choices": AttendanceForm.base_fields["reason"].choices,
+        "suggestions": meetings_that_may_fit(
+            client,
+            today=timezone.localdate(),
+            current_step=current_step.step if current_step else None,
+        )
+        if client.is_active
+        else [],
+        "ladder_offer": _ladder_offer(request, current_step) if is_clinician else None,
     }
     return render(request, "clients/client_detail.html", context)
+
+
+def _ladder_offer(request: HttpRequest, current_step) -> dict | None:
+    """After a first attendance of a new kind, offer the matching ladder step: the therapist
+    confirms; nothing moves by itself."""
+    form = LadderMoveForm(
+        {"step": request.GET.get("offer_step"), "reached_on": request.GET.get("offer_on")}
+    )
+    if "offer_step" not in request.GET or not form.is_valid():
+        return None
+    step = form.cleaned_data["step"]
+    if current_step and current_step.step >= step:
+        return None
+    return {"step": step, "reached_on": form.cleaned_data["reached_on"]}
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""Writes to client records. Each service checks scope, validates, saves and audits."""
+"""Session notes: drafts, optimistic versions, signing, addenda."""
 
 import datetime
 from collections.abc import Mapping
@@ -13,8 +13,6 @@ from clients.models import (
     NOTE_SECTIONS,
     Addendum,
     Client,
-    LadderMove,
-    LadderStep,
     NoteFormat,
     NoteStatus,
     NoteTheme,
@@ -23,8 +21,8 @@ from clients.models import (
     SignedNoteError,
     StageOfChange,
 )
-from clients.selectors import clients_visible_to
-from recovery.models import AuditAction, Role, User
+from clients.services.common import ensure_clinician_of
+from recovery.models import AuditAction, User
 from recovery.services import audit
 
 # Generous for a session note, small enough that nobody pastes a book into one by mistake.
@@ -33,14 +31,6 @@ MAX_SECTION_CHARS = 20_000
 
 class NoteConflictError(Exception):
     """Someone else saved this draft since it was opened."""
-
-
-def _ensure_clinician_of(actor: User, client: Client) -> None:
-    """Only the client's own therapist writes clinical content; scope is checked first."""
-    if not clients_visible_to(actor).filter(pk=client.pk).exists():
-        raise PermissionDenied("This client is outside your caseload.")
-    if actor.role != Role.THERAPIST or client.primary_therapist_id != actor.pk:
-        raise PermissionDenied("Only the client's therapist can write clinical records.")
 
 
 def _clean_sections(note_format: str, sections: Mapping[str, str]) -> dict[str, str]:
@@ -92,7 +82,7 @@ def session_note_create(
     themes: Mapping[ResistanceTheme, int] | None = None,
     request: HttpRequest | None = None,
 ) -> SessionNote:
-    _ensure_clinician_of(actor, client)
+    ensure_clinician_of(actor, client)
     if stage_of_change and stage_of_change not in StageOfChange.values:
         raise ValidationError({"stage_of_change": "Unknown stage of change."})
     note = SessionNote(
@@ -127,7 +117,7 @@ def session_note_update(
     **changes,
 ) -> SessionNote:
     """Save a draft. Refuses a signed note, and a draft someone else saved meanwhile."""
-    _ensure_clinician_of(actor, note.client)
+    ensure_clinician_of(actor, note.client)
     editable = {
         "session_date",
         "format",
@@ -168,7 +158,7 @@ def session_note_update(
 def session_note_sign(
     *, actor: User, note: SessionNote, request: HttpRequest | None = None
 ) -> SessionNote:
-    _ensure_clinician_of(actor, note.client)
+    ensure_clinician_of(actor, note.client)
     current = SessionNote.objects.select_for_update().get(pk=note.pk)
     if current.is_signed:
         raise SignedNoteError("This note is already signed.")
@@ -188,7 +178,7 @@ def session_note_sign(
 def addendum_create(
     *, actor: User, note: SessionNote, text: str, request: HttpRequest | None = None
 ) -> Addendum:
-    _ensure_clinician_of(actor, note.client)
+    ensure_clinician_of(actor, note.client)
     if not note.is_signed:
         raise ValidationError("Edit the draft itself; addenda are for signed notes.")
     text = text.replace("\x00", "").strip()
@@ -199,98 +189,3 @@ def addendum_create(
     addendum = Addendum.objects.create(note=note, author=actor, text=text)
     audit(action=AuditAction.CREATE, actor=actor, client=note.client, obj=addendum, request=request)
     return addendum
-
-
-@transaction.atomic
-def ladder_move_record(
-    *,
-    actor: User,
-    client: Client,
-    step: int,
-    reached_on: datetime.date,
-    comment: str = "",
-    request: HttpRequest | None = None,
-) -> LadderMove:
-    """Record where the client now stands on the ladder; moving down is allowed."""
-    _ensure_clinician_of(actor, client)
-    if step not in LadderStep.values:
-        raise ValidationError({"step": "Choose a step of the ladder."})
-    if reached_on > timezone.localdate():
-        raise ValidationError({"reached_on": "A step cannot be reached in the future."})
-    move = LadderMove(
-        client=client,
-        step=step,
-        reached_on=reached_on,
-        comment=comment.strip(),
-        recorded_by=actor,
-    )
-    move.full_clean()
-    move.save()
-    audit(action=AuditAction.CREATE, actor=actor, client=client, obj=move, request=request)
-    return move
-
-
-CLIENT_FIELDS = {
-    "preferred_name",
-    "contact_email",
-    "time_zone",
-    "substances",
-    "stage_of_change",
-    "status",
-    "discharged_on",
-    "notes",
-    "primary_therapist",
-    "attendance_preference",
-    "program_preference",
-    "group_preference",
-    "prefers_lgbtq_meetings",
-    "language",
-    "available_days",
-    "available_from",
-    "available_until",
-    "latitude",
-    "longitude",
-    "max_distance_km",
-}
-
-
-def _check_client_fields(actor: User, fields: dict) -> None:
-    if set(fields) - CLIENT_FIELDS:
-        raise ValidationError(f"Cannot set {sorted(set(fields) - CLIENT_FIELDS)} here.")
-    therapist = fields.get("primary_therapist")
-    if therapist is not None and (
-        therapist.practice_id != actor.practice_id or therapist.role != Role.THERAPIST
-    ):
-        raise ValidationError({"primary_therapist": "Choose a therapist of your practice."})
-
-
-@transaction.atomic
-def client_create(*, actor: User, request: HttpRequest | None = None, **fields) -> Client:
-    """A therapist adds a client to their own caseload; a manager or admin to anyone's."""
-    _check_client_fields(actor, fields)
-    if actor.role == Role.THERAPIST:
-        fields["primary_therapist"] = actor
-    elif actor.role not in (Role.MANAGER, Role.ADMIN) or "primary_therapist" not in fields:
-        raise PermissionDenied("Choose the client's therapist.")
-    client = Client(practice=actor.practice, **fields)
-    client.full_clean()
-    client.save()
-    audit(action=AuditAction.CREATE, actor=actor, client=client, request=request)
-    return client
-
-
-@transaction.atomic
-def client_update(
-    *, actor: User, client: Client, request: HttpRequest | None = None, **fields
-) -> Client:
-    if not clients_visible_to(actor).filter(pk=client.pk).exists():
-        raise PermissionDenied("This client is outside your caseload.")
-    if actor.role == Role.THERAPIST:
-        fields.pop("primary_therapist", None)  # reassigning is a manager's decision
-    _check_client_fields(actor, fields)
-    for name, value in fields.items():
-        setattr(client, name, value)
-    client.full_clean()
-    client.save()
-    audit(action=AuditAction.UPDATE, actor=actor, client=client, request=request)
-    return client

@@ -1,0 +1,27 @@
+"""Writes to client records. Each service checks scope, validates, saves and audits."""
+
+from clients.services.clients import client_create, client_update, ladder_move_record
+from clients.services.notes import (
+    MAX_SECTION_CHARS,
+    NoteConflictError,
+    addendum_create,
+    session_note_create,
+    session_note_sign,
+    session_note_update,
+)
+from clients.services.plans import attendance_record, meeting_plan_create, meeting_plan_end
+
+__all__ = [
+    "MAX_SECTION_CHARS",
+    "NoteConflictError",
+    "addendum_create",
+    "attendance_record",
+    "client_create",
+    "client_update",
+    "ladder_move_record",
+    "meeting_plan_create",
+    "meeting_plan_end",
+    "session_note_create",
+    "session_note_sign",
+    "session_note_update",
+]
