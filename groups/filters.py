@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -24,7 +25,11 @@ def program_choices() -> list[tuple[str, str]]:
 
 
 def has_type(code: str) -> Q:
-    # JSON text holds each code in quotes: '"BE"' matches the code BE and never "BEX".
+    """Meetings whose types include this code."""
+    if connection.vendor == "postgresql":
+        return Q(types__contains=[code])  # jsonb containment
+    # SQLite has no JSON containment; its JSON text holds each code in quotes, so '"BE"'
+    # matches the code BE and never "BEX".
     return Q(types__icontains=f'"{code}"')
 
 
@@ -37,12 +42,13 @@ class MeetingFilter(django_filters.FilterSet):
     )
     program = django_filters.MultipleChoiceFilter(
         field_name="program__key",
+        distinct=False,
         choices=program_choices,
         label="Program",
         widget=forms.CheckboxSelectMultiple,
     )
     day = django_filters.MultipleChoiceFilter(
-        choices=Weekday.choices, label="Day", widget=forms.CheckboxSelectMultiple
+        distinct=False, choices=Weekday.choices, label="Day", widget=forms.CheckboxSelectMultiple
     )
     time_of_day = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _s, _e) in TIMES_OF_DAY.items()],
@@ -58,12 +64,14 @@ class MeetingFilter(django_filters.FilterSet):
         widget=forms.NumberInput(attrs={"min": 1, "max": 168}),
     )
     attendance = django_filters.MultipleChoiceFilter(
+        distinct=False,
         field_name="attendance_option",
         choices=AttendanceOption.choices,
         label="Attendance",
         widget=forms.CheckboxSelectMultiple,
     )
     types = django_filters.MultipleChoiceFilter(
+        distinct=False,
         choices=TYPE_CHOICES,
         method="filter_types",
         label="Meeting types",

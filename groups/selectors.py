@@ -4,6 +4,7 @@ import datetime
 import math
 import zoneinfo
 
+from django.core.cache import cache
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet
 
 from groups.models import Meeting
@@ -30,6 +31,21 @@ def filter_time_of_day(meetings: QuerySet[Meeting], part: str) -> QuerySet[Meeti
     return meetings.filter(Q(start_time__gte=start) | Q(start_time__lt=end))
 
 
+def catalogue_time_zones() -> list[str]:
+    """The time zones active meetings use. Cached for a minute: finding them scans the whole
+    catalogue, and they change only when a feed brings a new region."""
+    return cache.get_or_set(
+        "groups:catalogue-time-zones",
+        lambda: list(
+            Meeting.objects.filter(is_active=True)
+            .order_by()
+            .values_list("time_zone", flat=True)
+            .distinct()
+        ),
+        timeout=60,
+    )
+
+
 def filter_starting_within(
     meetings: QuerySet[Meeting], *, now: datetime.datetime, hours: int
 ) -> QuerySet[Meeting]:
@@ -39,7 +55,7 @@ def filter_starting_within(
     """
     end = now + datetime.timedelta(hours=hours)
     condition = Q(pk__in=[])
-    for zone in meetings.order_by().values_list("time_zone", flat=True).distinct():
+    for zone in catalogue_time_zones():
         tz = zoneinfo.ZoneInfo(zone)
         local, local_end = now.astimezone(tz), end.astimezone(tz)
         day = local.date()

@@ -1,6 +1,7 @@
 """Shared fixtures: in every test, an owner, a colleague and an outsider (as healthchecks does)."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client as HttpClient
 
 from recovery.models import Role
@@ -11,6 +12,14 @@ from tests.factories import ClientFactory, PracticeFactory, UserFactory
 def _fast_password_hashing(settings):
     # The real hasher is deliberately slow; tests sign in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Each test builds its own catalogue; nothing cached by another test may leak in.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -5,29 +5,18 @@ its figures into RESULTS.md, between its own markers so other benchmarks can sha
 Target: the first import runs at 2,000 records/s or more.
 """
 
-import datetime
 import json
-import os
-import platform
 import random
-import sqlite3
 import time
-from pathlib import Path
 
-import django
 import pytest
-from django.db import connection
 
 from groups.importers import feed_import
 from groups.models import Feed, FeedFormat, Meeting, Program
+from tests.bench.results import write_section
 
 RECORDS = 10_000
 TARGET_PER_SECOND = 2_000
-RESULTS = Path(__file__).with_name("RESULTS.md")
-START, END = "<!-- bench_import:start -->", "<!-- bench_import:end -->"
-RESULTS_HEADER = (
-    "# Benchmark results\n\nWritten by `make bench`; each benchmark replaces its section.\n"
-)
 
 TYPES = ["O", "C", "D", "SP", "BE", "ST", "B", "W", "M", "LGBTQ", "X", "TC", "ONL", "EN", "S"]
 TOWNS = [
@@ -91,16 +80,6 @@ def timed(feed: Feed, source: str) -> tuple[float, dict]:
     return time.perf_counter() - started, report.as_dict()
 
 
-def database_name() -> str:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
-    if connection.vendor == "sqlite":
-        return f"SQLite {sqlite3.sqlite_version}"
-    return connection.vendor
-
-
 @pytest.mark.django_db(transaction=True)  # the import's own transaction really commits
 def test_import_a_generated_meeting_guide_feed(tmp_path):
     Program.objects.get_or_create(key="AA", defaults={"name": "AA", "is_twelve_step": True})
@@ -139,32 +118,17 @@ def test_import_a_generated_meeting_guide_feed(tmp_path):
 
 
 def write_results(rows: list[tuple[str, int, float]]) -> None:
-    now = datetime.datetime.now(datetime.UTC)
-    lines = [
-        START,
-        "## Importing a Meeting Guide feed (`tests/bench/bench_import.py`)",
-        "",
-        f"- date: {now:%Y-%m-%d %H:%M} UTC",
-        f"- machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs",
-        f"- Python {platform.python_version()}, Django {django.get_version()}",
-        f"- database: {database_name()}",
-        f"- target: the first import at {TARGET_PER_SECOND:,} records/s or more",
-        "",
-        "| scenario | records | seconds | records/s |",
-        "|---|---:|---:|---:|",
-        *(
-            f"| {name} | {count:,} | {secs:.2f} | {count / secs:,.0f} |"
-            for name, count, secs in rows
-        ),
-        END,
-    ]
-    section = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else RESULTS_HEADER
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    section = write_section(
+        "bench_import",
+        "Importing a Meeting Guide feed (`tests/bench/bench_import.py`)",
+        f"the first import at {TARGET_PER_SECOND:,} records/s or more",
+        [
+            "| scenario | records | seconds | records/s |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {name} | {count:,} | {secs:.2f} | {count / secs:,.0f} |"
+                for name, count, secs in rows
+            ),
+        ],
+    )
     print("\n" + section)
