@@ -94,6 +94,8 @@ class Client(models.Model):
     )
     email_consent_text = models.TextField(blank=True)
     email_consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # True when the client withdrew by the one-click link, False when recorded by staff.
+    email_consent_withdrawn_by_client = models.BooleanField(default=False)
 
     # Reminder preferences.
     reminder_lead_minutes = models.PositiveIntegerField(
@@ -646,10 +648,27 @@ class Reminder(models.Model):
                 condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
                 name="reminder_sent_has_time",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENDING) | Q(claimed_at__isnull=False),
+                name="reminder_sending_is_claimed",
+            ),
+        ]
+        indexes = [
+            # Exactly what clients.tasks.dispatch_reminders polls every minute: rows still to
+            # send (queued and due, or sending past their lease), oldest due first.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="reminder_to_dispatch",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def occurrence_end(self) -> datetime.datetime:
+        return self.occurrence_start + self.plan.meeting.duration
 
 
 class Instrument(models.TextChoices):

@@ -69,6 +69,8 @@ if not DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG=0 needs ALLOWED_HOSTS.")
     if not FIELD_ENCRYPTION_KEYS or _DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("DJANGO_DEBUG=0 needs a real FIELD_ENCRYPTION_KEY.")
+    if not os.environ.get("SITE_URL", "").startswith("https://"):
+        raise ImproperlyConfigured("DJANGO_DEBUG=0 needs SITE_URL, the site's https:// address.")
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -224,7 +226,23 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "recovery.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    # Every 5 minutes: a new plan gets its first reminder rows within minutes, and the
+    # 48-hour horizon leaves days of slack if beat is down for a while.
+    "plan-reminders": {"task": "clients.tasks.plan_reminders", "schedule": 5 * 60},
+    # Every minute: a reminder goes out at most about a minute after it is due.
+    "dispatch-reminders": {"task": "clients.tasks.dispatch_reminders", "schedule": 60},
 }
+
+# --- Reminders -----------------------------------------------------------------------------
+# The public address of the site: links in emails point here (https in production).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+REMINDER_HORIZON_HOURS = 48
+# A row left "sending" this long is taken to belong to a dead worker and is sent again.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60)
+# Transient SMTP failures are retried with backoff up to this many attempts in all.
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
+# Links in reminder emails ("I went", unsubscribe) expire after this long.
+REMINDER_LINK_MAX_AGE_DAYS = 14
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {

@@ -6,6 +6,9 @@
   const seconds = Number(form.dataset.autosaveSeconds) || 30;
   const status = document.getElementById("autosave-status");
   let dirty = false;
+  let saving = false;     // an autosave request is in flight
+  let held = false;       // a submit is waiting for that request to finish
+  let heldButton = null;  // ... and the button that made it ("Save draft" or "Sign note")
 
   function markDirty() {
     dirty = true;
@@ -13,25 +16,49 @@
   }
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
-  form.addEventListener("submit", function () { dirty = false; });
+
+  // Submitting while an autosave is in flight would post the old note id and version: hold
+  // the submit until the autosave has answered, then submit with what it returned.
+  form.addEventListener("submit", function (event) {
+    if (saving) {
+      event.preventDefault();
+      held = true;
+      heldButton = event.submitter || null;
+      return;
+    }
+    dirty = false;
+    window.clearInterval(timer);
+  });
   window.addEventListener("beforeunload", function (event) {
     if (!dirty) return;
     event.preventDefault();
     event.returnValue = "";  // older browsers need a value to show the prompt
   });
 
-  window.setInterval(function () {
-    if (!dirty) return;
+  const timer = window.setInterval(function () {
+    if (!dirty || saving) return;
     dirty = false;
     form.dispatchEvent(new Event("autosave"));
   }, seconds * 1000);
 
-  // An autosave that did not get through leaves the form unsaved.
-  document.body.addEventListener("htmx:afterRequest", function (event) {
+  function isAutosave(event) {
     const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-    if (trigger && trigger.type === "autosave" && !event.detail.successful) {
-      markDirty();
-    }
+    return Boolean(trigger && trigger.type === "autosave");
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (isAutosave(event)) saving = true;
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (!isAutosave(event)) return;
+    if (!event.detail.successful) markDirty();  // not saved: try again next time
+    // Let htmx finish swapping the new note id and version into the form first.
+    window.setTimeout(function () {
+      saving = false;
+      if (held) {
+        held = false;
+        form.requestSubmit(heldButton || undefined);
+      }
+    }, 0);
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target === status && status.querySelector(".text-danger")) dirty = true;

@@ -40,10 +40,20 @@ def test_debug_defaults_start_without_any_environment(tmp_path):
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"SECRET_KEY": REAL_KEY}, "ALLOWED_HOSTS"),
         ({"SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "rb.example.org"}, "FIELD_ENCRYPTION_KEY"),
+        (
+            {
+                "SECRET_KEY": REAL_KEY,
+                "ALLOWED_HOSTS": "rb.example.org",
+                "FIELD_ENCRYPTION_KEY": FERNET_KEY,
+                "SITE_URL": "http://rb.example.org",
+            },
+            "SITE_URL",
+        ),
     ],
 )
 def test_production_refuses_to_start_on_defaults(tmp_path, env, complaint):
-    result = load_settings(tmp_path, DJANGO_DEBUG="0", FIELD_ENCRYPTION_KEY="", **env)
+    env = {"FIELD_ENCRYPTION_KEY": "", **env}
+    result = load_settings(tmp_path, DJANGO_DEBUG="0", **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert complaint in result.stderr
@@ -56,6 +66,7 @@ def test_production_starts_with_real_secrets(tmp_path):
         SECRET_KEY=REAL_KEY,
         ALLOWED_HOSTS="rb.example.org",
         FIELD_ENCRYPTION_KEY=FERNET_KEY,
+        SITE_URL="https://rb.example.org",
     )
     assert result.returncode == 0, result.stderr
 

@@ -1,0 +1,306 @@
+"""The reminder outbox: plan rows, claim them, send each at most once, mark the outcome.
+
+The database row is the source of truth; Celery only drives it. The planner writes rows
+(idempotently: a unique constraint per plan, occurrence and kind); the dispatcher claims due
+rows atomically, sends, and marks each with one conditional UPDATE. The only window for a
+repeat is between the SMTP server accepting a message and that UPDATE; a stable Message-ID
+lets mail systems drop the rare repeat.
+"""
+
+import datetime
+import logging
+import random
+import smtplib
+import socket
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clients.models import (
+    Client,
+    ClientStatus,
+    MeetingPlan,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN = [ReminderStatus.QUEUED, ReminderStatus.SENDING]
+
+
+# --- Planning -----------------------------------------------------------------------------
+
+
+def in_quiet_hours(moment: datetime.datetime, client: Client) -> bool:
+    start, end = client.quiet_hours_start, client.quiet_hours_end
+    local = moment.astimezone(zoneinfo.ZoneInfo(client.time_zone)).time()
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # quiet hours across midnight, e.g. 21:00-08:00
+
+
+def end_of_quiet_hours(moment: datetime.datetime, client: Client) -> datetime.datetime:
+    """The first moment after `moment` when the client's quiet hours end (their local time)."""
+    tz = zoneinfo.ZoneInfo(client.time_zone)
+    local = moment.astimezone(tz)
+    candidate = datetime.datetime.combine(local.date(), client.quiet_hours_end, tzinfo=tz)
+    if candidate <= local:
+        candidate += datetime.timedelta(days=1)
+    return candidate.astimezone(datetime.UTC)
+
+
+def due_times(
+    plan: MeetingPlan, start: datetime.datetime, *, now: datetime.datetime
+) -> dict[str, datetime.datetime]:
+    """When each kind of reminder for this occurrence should go out; a kind left out is not
+    sent at all.
+
+    Before the meeting: the client's lead time ahead, never in the past. Inside quiet hours
+    it waits for their end if the meeting has not started by then, else it is skipped.
+    The check-in: a set time after the meeting ends; inside quiet hours it waits for the
+    morning, since "how did it go?" still means something the next day.
+    """
+    client = plan.client
+    due: dict[str, datetime.datetime] = {}
+    if start > now:
+        before = max(start - datetime.timedelta(minutes=client.reminder_lead_minutes), now)
+        if in_quiet_hours(before, client):
+            before = end_of_quiet_hours(before, client)
+        if before < start:
+            due[ReminderKind.BEFORE] = before
+    if client.checkin_enabled:
+        checkin = (
+            start + plan.meeting.duration + datetime.timedelta(minutes=client.checkin_delay_minutes)
+        )
+        if in_quiet_hours(checkin, client):
+            checkin = end_of_quiet_hours(checkin, client)
+        due[ReminderKind.CHECKIN] = checkin
+    return due
+
+
+def plans_to_remind():
+    """Active plans of active clients whose consent to email is on record and not withdrawn."""
+    return MeetingPlan.objects.filter(
+        cancelled_at__isnull=True,
+        client__status=ClientStatus.ACTIVE,
+        client__email_consent_at__isnull=False,
+        client__email_consent_withdrawn_at__isnull=True,
+        meeting__is_active=True,
+    ).select_related("client", "meeting")
+
+
+def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None = None) -> int:
+    """Write the reminder rows for occurrences in the next `horizon` (48 hours).
+
+    Safe to run twice, or in two workers at once: existing rows are left alone by the unique
+    constraint. Returns how many rows it offered to write.
+    """
+    horizon = horizon or datetime.timedelta(hours=settings.REMINDER_HORIZON_HOURS)
+    # Check-ins come after the meeting: look back far enough to plan those too.
+    look_back = datetime.timedelta(hours=12)
+    rows = []
+    for plan in plans_to_remind().iterator(chunk_size=2_000):
+        if not plan.client.contact_email:
+            continue
+        for start in plan.occurrences(now - look_back, now + horizon):
+            for kind, due in due_times(plan, start, now=now).items():
+                if due >= now - look_back:
+                    rows.append(Reminder(plan=plan, occurrence_start=start, kind=kind, due_at=due))
+    Reminder.objects.bulk_create(rows, batch_size=2_000, ignore_conflicts=True)
+    return len(rows)
+
+
+def reminders_cancel(*, client: Client | None = None, plan: MeetingPlan | None = None) -> int:
+    """Cancel what is still to be sent (consent withdrawn, client discharged, plan ended)."""
+    open_rows = Reminder.objects.filter(status__in=OPEN)
+    if client is not None:
+        open_rows = open_rows.filter(plan__client=client)
+    if plan is not None:
+        open_rows = open_rows.filter(plan=plan)
+    return open_rows.update(status=ReminderStatus.CANCELLED, last_error="")
+
+
+# --- Dispatch -------------------------------------------------------------------------------
+
+
+def _due(now: datetime.datetime) -> Q:
+    lease = datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    return Q(status=ReminderStatus.QUEUED, due_at__lte=now) | Q(
+        status=ReminderStatus.SENDING, claimed_at__lt=now - lease
+    )
+
+
+def reminders_claim(
+    *, now: datetime.datetime, limit: int = 100
+) -> list[tuple[int, datetime.datetime]]:
+    """Claim up to `limit` due rows: (id, claim time) for each row this caller now owns.
+
+    A row left in `sending` past its lease (its worker died) is due again. On PostgreSQL the
+    rows are locked with SKIP LOCKED, so two dispatchers take different rows; elsewhere each row
+    is taken by a conditional UPDATE that only one caller can win.
+    """
+    candidates = Reminder.objects.filter(_due(now)).order_by("due_at", "id")
+    claimed_by_us = {
+        "status": ReminderStatus.SENDING,
+        "claimed_at": now,
+        "attempts": F("attempts") + 1,
+    }
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(
+                candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+            )
+            Reminder.objects.filter(pk__in=ids).update(**claimed_by_us)
+        return [(pk, now) for pk in ids]
+    claimed = []
+    for pk, status, claimed_at in candidates.values_list("pk", "status", "claimed_at")[:limit]:
+        if Reminder.objects.filter(pk=pk, status=status, claimed_at=claimed_at).update(
+            **claimed_by_us
+        ):
+            claimed.append((pk, now))
+    return claimed
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def classify(error: Exception) -> type[Exception]:
+    """PermanentFailure for what retrying cannot fix (5xx); the error's own type otherwise."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return PermanentFailure if codes and all(code >= 500 for code in codes) else type(error)
+    code = getattr(error, "smtp_code", None)
+    if isinstance(code, int) and code >= 500:
+        return PermanentFailure
+    return type(error)
+
+
+TRANSIENT = (smtplib.SMTPException, socket.timeout, TimeoutError, ConnectionError, OSError)
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> datetime.timedelta:
+    """Exponential backoff with jitter: about 1, 2, 4, 8 minutes, capped at 30."""
+    rng = rng or random.Random()
+    base = min(60 * 2 ** max(attempts - 1, 0), 30 * 60)
+    return datetime.timedelta(seconds=base + rng.uniform(0, base / 2))
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    skipped: int = 0
+
+
+def _mark(pk: int, claimed_at: datetime.datetime, **fields) -> bool:
+    """Write the outcome only if the row is still ours (sending, our claim)."""
+    return bool(
+        Reminder.objects.filter(pk=pk, status=ReminderStatus.SENDING, claimed_at=claimed_at).update(
+            **fields
+        )
+    )
+
+
+def reminder_deliver(
+    *, reminder_id: int, claimed_at: datetime.datetime, mail_connection, outcome: Outcome
+) -> None:
+    """Send one claimed reminder and mark it. Never raises for a mail problem."""
+    from clients.emails import reminder_email  # the email layer imports the models above
+
+    reminder = (
+        Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if (
+        reminder is None
+        or reminder.status != ReminderStatus.SENDING
+        or (reminder.claimed_at != claimed_at)
+    ):
+        outcome.skipped += 1  # someone else owns it now
+        return
+    client, now = reminder.plan.client, timezone.now()
+    too_late = (reminder.kind == ReminderKind.BEFORE and now >= reminder.occurrence_start) or (
+        # A check-in a day after the meeting would be a stranger's question.
+        now >= reminder.occurrence_start + datetime.timedelta(hours=24)
+    )
+    if (
+        not client.has_email_consent
+        or not client.is_active
+        or not client.contact_email
+        or reminder.plan.cancelled_at is not None
+        or too_late
+    ):
+        _mark(
+            reminder_id,
+            claimed_at,
+            status=ReminderStatus.CANCELLED,
+            last_error="Too late to send." if too_late else "",
+        )
+        outcome.cancelled += 1
+        return
+    message = reminder_email(reminder, connection=mail_connection)
+    try:
+        message.send()
+    except Exception as error:  # noqa: BLE001 - every mail failure is recorded on the row
+        mail_connection.close()  # a broken connection is reopened by the next send
+        detail = f"{type(error).__name__}: {error}"[:1000]
+        if (
+            classify(error) is PermanentFailure
+            or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS
+        ):
+            _mark(reminder_id, claimed_at, status=ReminderStatus.FAILED, last_error=detail)
+            outcome.failed += 1
+            logger.warning("Reminder %s failed: %s", reminder_id, detail)
+        elif isinstance(error, TRANSIENT):
+            _mark(
+                reminder_id,
+                claimed_at,
+                status=ReminderStatus.QUEUED,
+                last_error=detail,
+                due_at=timezone.now() + retry_delay(reminder.attempts),
+            )
+            outcome.retried += 1
+        else:
+            raise
+        return
+    # The single UPDATE after the server accepted the message: keep nothing else in between.
+    _mark(
+        reminder_id, claimed_at, status=ReminderStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    outcome.sent += 1
+
+
+def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> Outcome:
+    """Claim and send due reminders in batches over one SMTP connection, until none are due
+    or the time budget (under beat's one-minute interval) is spent."""
+    outcome = Outcome()
+    started = timezone.now()
+    mail_connection = get_connection()
+    try:
+        while (timezone.now() - started).total_seconds() < time_budget:
+            claimed = reminders_claim(now=timezone.now(), limit=batch_size)
+            if not claimed:
+                break
+            for reminder_id, claimed_at in claimed:
+                reminder_deliver(
+                    reminder_id=reminder_id,
+                    claimed_at=claimed_at,
+                    mail_connection=mail_connection,
+                    outcome=outcome,
+                )
+    finally:
+        mail_connection.close()
+    return outcome

@@ -1,0 +1,17 @@
+"""Celery entry points for reminders: thin, no arguments, the database holds the state."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from clients.services.reminders import reminders_dispatch, reminders_plan
+
+
+@shared_task(name="clients.tasks.plan_reminders")
+def plan_reminders() -> int:
+    return reminders_plan(now=timezone.now())
+
+
+@shared_task(name="clients.tasks.dispatch_reminders")
+def dispatch_reminders() -> dict:
+    outcome = reminders_dispatch()
+    return vars(outcome)
