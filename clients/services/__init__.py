@@ -1,6 +1,12 @@
 """Writes to client records. Each service checks scope, validates, saves and audits."""
 
 from clients.services.clients import client_create, client_update, ladder_move_record
+from clients.services.consent import (
+    DEFAULT_CONSENT_TEXT,
+    email_consent_record,
+    email_consent_withdraw,
+    reminder_preferences_update,
+)
 from clients.services.notes import (
     MAX_SECTION_CHARS,
     NoteConflictError,
@@ -12,6 +18,10 @@ from clients.services.notes import (
 from clients.services.plans import attendance_record, meeting_plan_create, meeting_plan_end
 
 __all__ = [
+    "DEFAULT_CONSENT_TEXT",
+    "email_consent_record",
+    "email_consent_withdraw",
+    "reminder_preferences_update",
     "MAX_SECTION_CHARS",
     "NoteConflictError",
     "addendum_create",

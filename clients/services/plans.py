@@ -18,6 +18,7 @@ from clients.models import (
     ReportedBy,
 )
 from clients.services.common import ensure_clinician_of
+from clients.services.reminders import reminders_cancel
 from groups.models import AttendanceOption, Meeting
 from recovery.models import AuditAction, User
 from recovery.services import audit
@@ -65,6 +66,7 @@ def meeting_plan_end(
     if plan.cancelled_at is None:
         plan.cancelled_at = timezone.now()
         plan.save(update_fields=["cancelled_at"])
+        reminders_cancel(plan=plan)
         audit(action=AuditAction.UPDATE, actor=actor, client=plan.client, obj=plan, request=request)
     return plan
 

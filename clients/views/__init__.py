@@ -16,8 +16,12 @@ from clients.views.notes import (
     note_sections,
     note_suggestions,
 )
+from clients.views.reminders import client_reminders, consent_record, consent_withdraw
 
 __all__ = [
+    "client_reminders",
+    "consent_record",
+    "consent_withdraw",
     "attendance_new",
     "client_meeting",
     "client_meetings",

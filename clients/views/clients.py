@@ -16,6 +16,7 @@ from clients.forms import (
     LadderMoveForm,
 )
 from clients.matching import meetings_that_may_fit
+from clients.models import Reminder
 from clients.selectors import (
     caseload_annotate_page,
     caseload_for_user,
@@ -114,6 +115,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if is_clinician
         else [],
         "occurrences": plan_occurrences(client, now=timezone.now()),
+        "reminders": Reminder.objects.filter(plan__client=client).order_by("-due_at")[:6],
         "attendance_choices": AttendanceForm.base_fields["status"].choices,
         "reason_choices": AttendanceForm.base_fields["reason"].choices,
         "suggestions": meetings_that_may_fit(

@@ -1,0 +1,94 @@
+"""A client's email reminders: consent, preferences, and every reminder with its status."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients.forms import ConsentForm, ReminderPreferencesForm
+from clients.models import Client, Reminder
+from clients.selectors import get_client_for_user
+from clients.services import (
+    DEFAULT_CONSENT_TEXT,
+    email_consent_record,
+    email_consent_withdraw,
+    reminder_preferences_update,
+)
+from clients.views.common import form_errors_from
+from recovery.models import AuditAction
+from recovery.services import audit
+
+
+def _render(request, client, *, consent_form=None, preferences_form=None, status=200):
+    is_clinician = client.primary_therapist_id == request.user.pk
+    context = {
+        "client": client,
+        "is_clinician": is_clinician,
+        "consent_form": consent_form or ConsentForm(initial={"consent_text": DEFAULT_CONSENT_TEXT}),
+        "preferences_form": preferences_form or ReminderPreferencesForm(instance=client),
+        "reminders": Reminder.objects.filter(plan__client=client)
+        .select_related("plan__meeting")
+        .order_by("-due_at")[:50],
+    }
+    return render(request, "clients/reminders.html", context, status=status)
+
+
+def _clinician_client(request: HttpRequest, pk: int) -> Client:
+    client = get_client_for_user(request.user, pk)
+    if client.primary_therapist_id != request.user.pk:
+        raise Http404("Reminder settings are changed by the client's therapist.")
+    return client
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client_for_user(request.user, pk)
+    if request.method == "GET":
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
+        return _render(request, client)
+    client = _clinician_client(request, pk)
+    form = ReminderPreferencesForm(request.POST, instance=Client.objects.get(pk=client.pk))
+    if form.is_valid():
+        try:
+            reminder_preferences_update(
+                actor=request.user, client=client, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, "Reminder preferences saved.")
+            return redirect("clients:reminders", pk=client.pk)
+    return _render(request, client, preferences_form=form, status=400)
+
+
+@require_POST
+@login_required
+def consent_record(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _clinician_client(request, pk)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            email_consent_record(
+                actor=request.user,
+                client=client,
+                request=request,
+                consent_text=form.cleaned_data["consent_text"],
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, "Consent recorded. Reminders start with the next plan.")
+            return redirect("clients:reminders", pk=client.pk)
+    return _render(request, client, consent_form=form, status=400)
+
+
+@require_POST
+@login_required
+def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _clinician_client(request, pk)
+    email_consent_withdraw(client=client, actor=request.user, request=request)
+    messages.success(request, "Consent withdrawn. No more emails will be sent.")
+    return redirect("clients:reminders", pk=client.pk)
