@@ -1,8 +1,10 @@
 """`manage.py seed_demo`: the demo practice with invented data, created once."""
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from clients.demo import demo_practice_seed
+from clients.demo.reminders import demo_reminders_refresh
 
 URL = "http://127.0.0.1:8000/"
 
@@ -29,3 +31,9 @@ class Command(BaseCommand):
                 f"  {sign_in.role:<{width}}  {sign_in.name:<{name_width}}  {sign_in.email}"
             )
         self.stdout.write(f"Password for every demo account: {result.password}")
+        client = demo_reminders_refresh(practice=result.practice, now=timezone.now())
+        if client is not None:
+            self.stdout.write(
+                f"{client.preferred_name} has a meeting within the hour: watch the worker's "
+                "output for the reminder email (printed, not sent) in a minute or two."
+            )
