@@ -88,32 +88,58 @@ def due_times(
 
 
 def plans_to_remind():
-    """Active plans of active clients whose consent to email is on record and not withdrawn."""
-    return MeetingPlan.objects.filter(
-        cancelled_at__isnull=True,
-        client__status=ClientStatus.ACTIVE,
-        client__email_consent_at__isnull=False,
-        client__email_consent_withdrawn_at__isnull=True,
-        meeting__is_active=True,
-    ).select_related("client", "meeting")
+    """Active plans of active clients whose consent to email is on record and not withdrawn,
+    with only the fields planning reads (no note text or contact details are decrypted)."""
+    return (
+        MeetingPlan.objects.filter(
+            cancelled_at__isnull=True,
+            client__status=ClientStatus.ACTIVE,
+            client__email_consent_at__isnull=False,
+            client__email_consent_withdrawn_at__isnull=True,
+            meeting__is_active=True,
+        )
+        .select_related("client", "meeting")
+        .only(
+            "recurrence",
+            "starts_on",
+            "until",
+            "client__time_zone",
+            "client__reminder_lead_minutes",
+            "client__checkin_enabled",
+            "client__checkin_delay_minutes",
+            "client__quiet_hours_start",
+            "client__quiet_hours_end",
+            "meeting__day",
+            "meeting__start_time",
+            "meeting__end_time",
+            "meeting__time_zone",
+        )
+        .order_by("pk")
+    )
 
 
 def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None = None) -> int:
     """Write the reminder rows for occurrences in the next `horizon` (48 hours).
 
-    Safe to run twice, or in two workers at once: existing rows are left alone by the unique
-    constraint. Returns how many rows it offered to write.
+    Safe to run twice, or in two workers at once: rows already there are skipped, and the
+    unique constraint settles any race. Returns how many rows it wrote. A client without an
+    email address gets rows too; the dispatcher cancels them (it checks everything again
+    just before sending anyway).
     """
     horizon = horizon or datetime.timedelta(hours=settings.REMINDER_HORIZON_HOURS)
     # Check-ins come after the meeting: look back far enough to plan those too.
     look_back = datetime.timedelta(hours=12)
+    window = (now - look_back, now + horizon)
+    existing = set(
+        Reminder.objects.filter(occurrence_start__range=window).values_list(
+            "plan_id", "occurrence_start", "kind"
+        )
+    )
     rows = []
-    for plan in plans_to_remind().iterator(chunk_size=2_000):
-        if not plan.client.contact_email:
-            continue
-        for start in plan.occurrences(now - look_back, now + horizon):
+    for plan in plans_to_remind().iterator(chunk_size=5_000):
+        for start in plan.occurrences(*window):
             for kind, due in due_times(plan, start, now=now).items():
-                if due >= now - look_back:
+                if (plan.pk, start, kind) not in existing and due >= window[0]:
                     rows.append(Reminder(plan=plan, occurrence_start=start, kind=kind, due_at=due))
     Reminder.objects.bulk_create(rows, batch_size=2_000, ignore_conflicts=True)
     return len(rows)
