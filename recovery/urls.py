@@ -9,5 +9,6 @@ urlpatterns = [
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("clients/", include("clients.urls")),
     path("meetings/", include("groups.urls")),
+    path("r/", include("clients.response_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -89,7 +89,7 @@ def due_times(
 
 def plans_to_remind():
     """Active plans of active clients whose consent to email is on record and not withdrawn,
-    with only the fields planning reads (no note text or contact details are decrypted)."""
+    with only the fields planning reads (no note text is decrypted)."""
     return (
         MeetingPlan.objects.filter(
             cancelled_at__isnull=True,
@@ -109,6 +109,7 @@ def plans_to_remind():
             "client__checkin_delay_minutes",
             "client__quiet_hours_start",
             "client__quiet_hours_end",
+            "client__contact_email",
             "meeting__day",
             "meeting__start_time",
             "meeting__end_time",
@@ -122,9 +123,7 @@ def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None
     """Write the reminder rows for occurrences in the next `horizon` (48 hours).
 
     Safe to run twice, or in two workers at once: rows already there are skipped, and the
-    unique constraint settles any race. Returns how many rows it wrote. A client without an
-    email address gets rows too; the dispatcher cancels them (it checks everything again
-    just before sending anyway).
+    unique constraint settles any race. Returns how many rows it wrote.
     """
     horizon = horizon or datetime.timedelta(hours=settings.REMINDER_HORIZON_HOURS)
     # Check-ins come after the meeting: look back far enough to plan those too.
@@ -137,6 +136,8 @@ def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None
     )
     rows = []
     for plan in plans_to_remind().iterator(chunk_size=5_000):
+        if not plan.client.contact_email:
+            continue  # nowhere to send: no rows to show as planned
         for start in plan.occurrences(*window):
             for kind, due in due_times(plan, start, now=now).items():
                 if (plan.pk, start, kind) not in existing and due >= window[0]:
