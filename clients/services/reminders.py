@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clients.emails import reminder_email
 from clients.models import (
     Client,
     ClientStatus,
@@ -77,7 +78,8 @@ def due_times(
             before = end_of_quiet_hours(before, client)
         if before < start:
             due[ReminderKind.BEFORE] = before
-    if client.checkin_enabled:
+    # No "how did it go?" for a meeting that had begun before the plan was made.
+    if client.checkin_enabled and start >= plan.created_at:
         checkin = (
             start + plan.meeting.duration + datetime.timedelta(minutes=client.checkin_delay_minutes)
         )
@@ -244,8 +246,6 @@ def reminder_deliver(
     *, reminder_id: int, claimed_at: datetime.datetime, mail_connection, outcome: Outcome
 ) -> None:
     """Send one claimed reminder and mark it. Never raises for a mail problem."""
-    from clients.emails import reminder_email  # the email layer imports the models above
-
     reminder = (
         Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
         .filter(pk=reminder_id)
@@ -278,11 +278,48 @@ def reminder_deliver(
         )
         outcome.cancelled += 1
         return
-    message = reminder_email(reminder, connection=mail_connection)
+    if in_quiet_hours(now, client):
+        # Late (a retry, a backlog): wait for the end of quiet hours, or skip a reminder
+        # whose meeting will have started by then. The claim's attempt is given back.
+        resume = end_of_quiet_hours(now, client)
+        if reminder.kind == ReminderKind.BEFORE and resume >= reminder.occurrence_start:
+            _mark(
+                reminder_id,
+                claimed_at,
+                status=ReminderStatus.CANCELLED,
+                last_error="Due inside quiet hours; the meeting starts before they end.",
+            )
+            outcome.cancelled += 1
+        else:
+            _mark(
+                reminder_id,
+                claimed_at,
+                status=ReminderStatus.QUEUED,
+                due_at=resume,
+                attempts=F("attempts") - 1,
+            )
+            outcome.skipped += 1
+        return
     try:
+        message = reminder_email(reminder, connection=mail_connection)
+    except Exception as error:
+        # A reminder that cannot be built fails alone; the rest of the batch goes on.
+        logger.exception("Reminder %s could not be built", reminder_id)
+        _mark(
+            reminder_id,
+            claimed_at,
+            status=ReminderStatus.FAILED,
+            last_error=f"Could not build the email: {type(error).__name__}: {error}"[:1000],
+        )
+        outcome.failed += 1
+        return
+    try:
+        # Opened here, not by send(): Django's backend closes a connection it opened itself,
+        # and the batch shares this one. open() does nothing when it is already open.
+        mail_connection.open()
         message.send()
     except Exception as error:  # noqa: BLE001 - every mail failure is recorded on the row
-        mail_connection.close()  # a broken connection is reopened by the next send
+        mail_connection.close()  # a broken connection is opened again for the next message
         detail = f"{type(error).__name__}: {error}"[:1000]
         if (
             classify(error) is PermanentFailure

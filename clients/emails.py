@@ -1,0 +1,299 @@
+"""Reminder emails: one function per kind, each with subject, plain-text and HTML templates.
+
+Discreet mode (on by default) is a promise to the client that someone glancing at their
+inbox, their calendar or a shared screen learns nothing: the sender name, subject, body,
+link paths and the calendar file name no program, no meeting and no diagnosis. Every piece
+of text that comes from elsewhere (the practice's sender name, a venue, an address, a join
+link) is checked against `DENYLIST` and left out, or replaced by something neutral, when it
+would give the game away.
+"""
+
+import datetime
+import re
+import zoneinfo
+from email.utils import formataddr, parseaddr
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import dateformat
+from icalendar import Calendar, Event
+
+from clients.models import Reminder, ReminderKind
+from clients.tokens import Purpose, make_token
+from groups.models import AttendanceOption, Meeting
+
+# Words that must never reach a discreet email. Matched case-insensitively as substrings
+# ("addict" also catches "addiction", "alcohol" also "alcoholics").
+DENYLIST_SUBSTRINGS = (
+    "recovery",
+    "addict",
+    "alcohol",
+    "drug",
+    "sober",
+    "sobriety",
+    "12-step",
+    "12 step",
+    "twelve step",
+    "twelve-step",
+    "narcotic",
+    "anonymous",
+    "rehab",
+    "detox",
+    "relapse",
+    "substance",
+)
+# Short program names, matched as whole words only: "na" inside "Dana" or "banana" is fine.
+# Not "CA" (Cocaine Anonymous): it is also California in every Los Angeles address.
+DENYLIST_WORDS = ("AA", "NA", "SMART")
+_WORDS_PATTERN = re.compile(
+    r"\b(" + "|".join(re.escape(word) for word in DENYLIST_WORDS) + r")\b", re.IGNORECASE
+)
+
+NEUTRAL_SENDER = "Your care team"
+# What a discreet email calls the meeting, and the title of its calendar event.
+NEUTRAL_SUMMARY = "A time you set aside"
+BEFORE_VARIANTS = (1, 2, 3)
+
+
+def is_discreet(text: str, *, meeting: Meeting | None = None) -> bool:
+    """True when `text` names no program, no meeting and no diagnosis."""
+    lowered = text.lower()
+    if any(word in lowered for word in DENYLIST_SUBSTRINGS) or _WORDS_PATTERN.search(text):
+        return False
+    if meeting is not None:
+        names = [meeting.name]
+        # "Other" is a catalogue placeholder, not a name: it would flag "another" or "mother".
+        if meeting.program.key != "OTHER":
+            names.append(meeting.program.name)
+        if any(name.strip() and name.strip().lower() in lowered for name in names):
+            return False
+    return True
+
+
+def sender_name(reminder: Reminder) -> str:
+    """The practice's sender name, unless discreet mode is on and the name would tell."""
+    client = reminder.plan.client
+    name = client.practice.email_sender_name.strip() or NEUTRAL_SENDER
+    if client.discreet_mode and not is_discreet(name, meeting=reminder.plan.meeting):
+        return NEUTRAL_SENDER
+    return name
+
+
+def _from_address() -> str:
+    # DEFAULT_FROM_EMAIL may carry a display name of its own ("Care <x@example.org>"); the
+    # name shown is the practice's, so keep only the address.
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+
+
+def _mail_domain() -> str:
+    # The From address's domain is already in every message, so a Message-ID or UID built
+    # on it reveals nothing new; SITE_URL's host is the fallback.
+    _local, at, domain = _from_address().rpartition("@")
+    return domain if at else (urlsplit(settings.SITE_URL).hostname or "localhost")
+
+
+def reminder_message_id(reminder: Reminder) -> str:
+    """The same for every render of one reminder, so mail systems can drop a repeat send."""
+    return f"<reminder-{reminder.pk}@{_mail_domain()}>"
+
+
+def site_link(name: str, token: str, **query: str) -> str:
+    url = f"{settings.SITE_URL}{reverse(f'responses:{name}', args=[token])}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def when_text(moment: datetime.datetime, time_zone: str) -> str:
+    """The moment as "Tuesday at 7:00 PM", in the client's own time zone."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+    return dateformat.format(local, r"l \a\t g:i A")
+
+
+def before_variant(reminder: Reminder) -> int:
+    """Which of the three `before` wordings this occurrence gets.
+
+    Weeks are counted from a fixed day rather than by ISO week number, which starts again
+    at 1 each January (week 52 then week 1 would give the same wording twice in a row).
+    One occurrence a week apart from the last always gets the next wording.
+    """
+    local_day = reminder.occurrence_start.astimezone(
+        zoneinfo.ZoneInfo(reminder.plan.meeting.time_zone)
+    ).date()
+    return BEFORE_VARIANTS[(local_day.toordinal() // 7) % len(BEFORE_VARIANTS)]
+
+
+def _address(meeting: Meeting) -> str:
+    parts = [meeting.address.strip()]
+    for extra in (meeting.city, meeting.region, meeting.postal_code):
+        extra = extra.strip()
+        if extra and extra.lower() not in parts[0].lower():
+            parts.append(extra)
+    return ", ".join(part for part in parts if part)
+
+
+def _where(reminder: Reminder, discreet: bool) -> dict:
+    """How to get there or join, with anything that would tell left out in discreet mode."""
+    meeting = reminder.plan.meeting
+
+    def keep(text: str) -> str:
+        text = text.strip()
+        return text if not discreet or is_discreet(text, meeting=meeting) else ""
+
+    where = dict.fromkeys(
+        ("join_url", "join_notes", "phone", "phone_notes", "address", "venue", "location_notes"),
+        "",
+    )
+    if meeting.attendance_option in (AttendanceOption.ONLINE, AttendanceOption.HYBRID):
+        url = meeting.conference_url.strip()
+        if url and keep(url):
+            where["join_url"] = url
+        elif url:
+            # The join link itself would tell ("smartrecovery.zoom.us"): send the client
+            # through our own neutral redirect instead.
+            where["join_url"] = site_link("join", make_token(Purpose.JOIN, reminder.pk))
+        # Passcodes and "camera optional" notes live here; the client needs them to get in.
+        where["join_notes"] = keep(meeting.conference_url_notes) if where["join_url"] else ""
+        where["phone"] = keep(meeting.conference_phone)
+        where["phone_notes"] = keep(meeting.conference_phone_notes) if where["phone"] else ""
+    if meeting.attendance_option in (AttendanceOption.IN_PERSON, AttendanceOption.HYBRID):
+        where["address"] = keep(_address(meeting))
+        # A venue's name often tells ("Serenity Club"); discreet mode gives the address only.
+        where["venue"] = "" if discreet else meeting.location_name.strip()
+        where["location_notes"] = keep(meeting.location_notes)
+    return where
+
+
+def _context(reminder: Reminder) -> dict:
+    plan = reminder.plan
+    client = plan.client
+    discreet = client.discreet_mode
+    local = reminder.occurrence_start.astimezone(zoneinfo.ZoneInfo(client.time_zone))
+    return {
+        "name": client.preferred_name,
+        "discreet": discreet,
+        # Discreet mode names no meeting; the templates say "the time you set aside".
+        "title": "" if discreet else plan.meeting.name,
+        "when": when_text(reminder.occurrence_start, client.time_zone),
+        "weekday": dateformat.format(local, "l"),
+        "sender": sender_name(reminder),
+        "unsubscribe_url": site_link("unsubscribe", make_token(Purpose.UNSUBSCRIBE, reminder.pk)),
+        **_where(reminder, discreet),
+    }
+
+
+def _render(stem: str, context: dict) -> tuple[str, str, str]:
+    subject = render_to_string(f"emails/{stem}_subject.txt", context)
+    # A header is one line: templates may wrap, the subject may not.
+    subject = " ".join(subject.split())
+    # Optional blocks (a phone number, an address) leave blank lines behind: keep one.
+    text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{stem}.txt", context)).strip() + "\n"
+    html = render_to_string(f"emails/{stem}.html", context)
+    return subject, text, html
+
+
+def _message(
+    reminder: Reminder, context: dict, stem: str, *, connection=None
+) -> EmailMultiAlternatives:
+    subject, text, html = _render(stem, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((context["sender"], _from_address())),
+        to=[reminder.plan.client.contact_email],
+        connection=connection,
+        headers={
+            "Message-ID": reminder_message_id(reminder),
+            # RFC 8058 one-click unsubscribe: providers POST "List-Unsubscribe=One-Click" to
+            # this https URL (http in development) with no cookie.
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Out-of-office replies to a reminder help no one (RFC 3834).
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "OOF, AutoReply",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def reminder_ics(reminder: Reminder, *, discreet: bool | None = None) -> bytes:
+    """The occurrence as an iCalendar event in the meeting's own time zone (with VTIMEZONE).
+
+    The UID is stable per plan and occurrence, so a calendar that imports the file twice
+    keeps one event.
+    """
+    plan = reminder.plan
+    meeting = plan.meeting
+    discreet = plan.client.discreet_mode if discreet is None else discreet
+    tz = zoneinfo.ZoneInfo(meeting.time_zone)
+    start = reminder.occurrence_start.astimezone(tz)
+    end = reminder.occurrence_end.astimezone(tz)
+    where = _where(reminder, discreet)
+    uid = f"plan-{plan.pk}-{reminder.occurrence_start.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}"
+    event = Event.new(
+        uid=f"{uid}@{_mail_domain()}",
+        summary=NEUTRAL_SUMMARY if discreet else meeting.name,
+        start=start,
+        end=end,
+        stamp=reminder.created_at,
+        url=where["join_url"] or None,
+        location=", ".join(part for part in (where["venue"], where["address"]) if part)
+        or where["join_url"]
+        or None,
+    )
+    calendar = Calendar.new(
+        # No product name here: calendar apps show PRODID in an event's details.
+        prodid="-//Care team//Reminders//EN",
+        method="PUBLISH",
+        uid=f"calendar-{uid}@{_mail_domain()}",
+        subcomponents=[event],
+    )
+    # Only the weeks around the occurrence: enough for any DST change it could straddle.
+    calendar.add_missing_timezones(
+        first_date=start.date() - datetime.timedelta(days=7),
+        last_date=end.date() + datetime.timedelta(days=7),
+    )
+    return calendar.to_ical()
+
+
+def _ics_part(reminder: Reminder) -> SafeMIMEText:
+    # Built by hand: EmailMessage.attach() cannot add the `method` parameter that calendar
+    # apps read to offer "add to calendar".
+    part = SafeMIMEText(reminder_ics(reminder).decode(), "calendar", "utf-8")
+    part.set_param("method", "PUBLISH")
+    part.add_header("Content-Disposition", "attachment", filename="event.ics")
+    return part
+
+
+def reminder_before_email(reminder: Reminder, *, connection=None) -> EmailMultiAlternatives:
+    """Ahead of the meeting: when, and where or how to join; one of three wordings."""
+    context = _context(reminder)
+    context["variant"] = before_variant(reminder)
+    message = _message(
+        reminder, context, f"reminder_before_{context['variant']}", connection=connection
+    )
+    message.attach(_ics_part(reminder))
+    return message
+
+
+def reminder_checkin_email(reminder: Reminder, *, connection=None) -> EmailMultiAlternatives:
+    """After the meeting: "how did it go?", answered with one click.
+
+    No calendar file: the event is over, and re-sending it would put it back in a calendar.
+    """
+    context = _context(reminder)
+    answer = make_token(Purpose.ANSWER, reminder.pk)
+    context["went_url"] = site_link("answer", answer, answer="attended")
+    context["missed_url"] = site_link("answer", answer, answer="missed")
+    return _message(reminder, context, "reminder_checkin", connection=connection)
+
+
+def reminder_email(reminder: Reminder, *, connection=None) -> EmailMultiAlternatives:
+    if reminder.kind == ReminderKind.BEFORE:
+        return reminder_before_email(reminder, connection=connection)
+    if reminder.kind == ReminderKind.CHECKIN:
+        return reminder_checkin_email(reminder, connection=connection)
+    raise ValueError(f"No email for reminder kind {reminder.kind!r}.")

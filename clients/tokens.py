@@ -1,0 +1,55 @@
+"""Signed, expiring tokens for the links in reminder emails.
+
+A token names one reminder and nothing else: never an email address or a name, so a
+forwarded or leaked link tells no one who the client is. Each purpose signs with its own
+salt, so an answer link cannot be replayed as an unsubscribe link or the other way round.
+The token looks like `42.1tXyZ9.<signature>`: URL-safe, with no word in it that could name
+what the email is about.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+
+
+class Purpose:
+    ANSWER = "reminder-answer"
+    UNSUBSCRIBE = "reminder-unsubscribe"
+    JOIN = "reminder-join"
+
+
+PURPOSES = frozenset({Purpose.ANSWER, Purpose.UNSUBSCRIBE, Purpose.JOIN})
+
+# "." is outside URL-safe base64, so it can separate the parts; ":" (Django's default) is
+# legal in a path too, but some mail clients stop a link at it.
+SEPARATOR = "."
+
+
+class BadLink(Exception):
+    """The token was tampered with, has expired, or was made for another purpose."""
+
+
+def _signer(purpose: str) -> signing.TimestampSigner:
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown token purpose {purpose!r}.")
+    return signing.TimestampSigner(salt=f"clients.tokens.{purpose}", sep=SEPARATOR)
+
+
+def max_age() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.REMINDER_LINK_MAX_AGE_DAYS)
+
+
+def make_token(purpose: str, reminder_id: int) -> str:
+    return _signer(purpose).sign(str(int(reminder_id)))
+
+
+def read_token(purpose: str, token: str) -> int:
+    """The reminder id the token was made for; BadLink if it cannot be trusted."""
+    try:
+        value = _signer(purpose).unsign(token, max_age=max_age())
+    except signing.BadSignature as error:  # SignatureExpired is a BadSignature too
+        raise BadLink(str(error)) from None
+    if not value.isdigit():
+        raise BadLink("The token does not name a reminder.")
+    return int(value)

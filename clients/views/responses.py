@@ -1,0 +1,145 @@
+"""The pages a client reaches from a reminder email. No login: the signed token is the key.
+
+GET only ever shows a page: mail scanners and link previews open every link in an email,
+and must change nothing. A POST records. A bad or expired token gets a kind page with
+status 400 and changes nothing.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from clients.emails import sender_name, when_text
+from clients.models import (
+    Attendance,
+    AttendanceStatus,
+    MissReason,
+    Reminder,
+    ReportedBy,
+)
+from clients.services.responses import reminder_answer_record, reminder_unsubscribe
+from clients.tokens import BadLink, Purpose, read_token
+
+
+# Kept beside its only view rather than in clients/forms.py: it is the one form a client
+# (not staff) ever sees.
+class AnswerForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(AttendanceStatus.ATTENDED, "I went"), (AttendanceStatus.MISSED, "I missed it")]
+    )
+    reason = forms.ChoiceField(
+        label="If you like, tell us why (you can skip this)",
+        choices=[("", "I'd rather not say"), *MissReason.choices],
+        required=False,
+    )
+
+
+def _reminder(purpose: str, token: str) -> Reminder | None:
+    try:
+        reminder_id = read_token(purpose, token)
+    except BadLink:
+        return None
+    return (
+        Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
+        .filter(pk=reminder_id)
+        .first()
+    )
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
+    response = render(request, f"clients/respond/{template}", context, status=status)
+    # The token in the address is a key: keep the page out of caches and search engines.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _bad_link(request: HttpRequest) -> HttpResponse:
+    return _page(request, "bad_link.html", {}, status=400)
+
+
+def _context(reminder: Reminder) -> dict:
+    client = reminder.plan.client
+    return {
+        "reminder": reminder,
+        "sender": sender_name(reminder),
+        "title": "" if client.discreet_mode else reminder.plan.meeting.name,
+        "when": when_text(reminder.occurrence_start, client.time_zone),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    reminder = _reminder(Purpose.ANSWER, token)
+    if reminder is None:
+        return _bad_link(request)
+    context = _context(reminder)
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                attendance = reminder_answer_record(
+                    reminder=reminder,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as error:
+                context["problem"] = " ".join(error.messages)
+                return _page(request, "not_recorded.html", context, status=400)
+            context["attendance"] = attendance
+            context["kept_therapist_record"] = attendance.reported_by == ReportedBy.THERAPIST
+            return _page(request, "answer_thanks.html", context)
+        status = 400
+    else:
+        # The email's two links say which answer was clicked; nothing is recorded until
+        # the client presses the button.
+        chosen = request.GET.get("answer", "")
+        form = AnswerForm(initial={"status": chosen})
+        status = 200
+    context["form"] = form
+    context["chosen"] = request.POST.get("status") or request.GET.get("answer", "")
+    context["recorded"] = (
+        Attendance.objects.filter(plan=reminder.plan, occurrence_start=reminder.occurrence_start)
+        .exclude(status=AttendanceStatus.PLANNED)
+        .first()
+    )
+    return _page(request, "answer.html", context, status=status)
+
+
+# RFC 8058 one-click unsubscribe: mail providers POST "List-Unsubscribe=One-Click" to this URL
+# from their own servers, with no cookie and no CSRF token, and expect a 200 (no redirect).
+# The signed, purpose-bound token in the path is what authorises the request; a cross-site
+# forger would need that token, and with it could do no more than stop emails.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    reminder = _reminder(Purpose.UNSUBSCRIBE, token)
+    if reminder is None:
+        return _bad_link(request)
+    context = _context(reminder)
+    if request.method == "POST":
+        # Any POST body is accepted: RFC 8058's "List-Unsubscribe=One-Click", our own
+        # button's, or none. Withdrawing twice changes nothing.
+        reminder_unsubscribe(reminder=reminder, request=request)
+        return _page(request, "unsubscribed.html", context)
+    context["already"] = not reminder.plan.client.has_email_consent
+    return _page(request, "unsubscribe.html", context)
+
+
+@never_cache
+@require_safe
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """A neutral stand-in for a join link whose own address would tell (discreet mode)."""
+    reminder = _reminder(Purpose.JOIN, token)
+    url = reminder.plan.meeting.conference_url.strip() if reminder else ""
+    if not url.startswith(("https://", "http://")):
+        return _bad_link(request)
+    response = HttpResponseRedirect(url)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
