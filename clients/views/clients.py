@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.answers import recent_client_reasons
 from clients.filters import CaseloadFilter
 from clients.forms import (
     AttendanceForm,
@@ -108,6 +109,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "full_history": full_history,
         "current_step": current_step,
         "chart": theme_intensity_series(client),
+        "missed_reasons": recent_client_reasons(client),
         "ladder_form": LadderMoveForm(initial={"step": current_step.step if current_step else 1})
         if is_clinician
         else None,

@@ -244,3 +244,20 @@ def test_caseload_shows_strongest_recent_themes_and_next_meeting(as_user, therap
 )
 def test_caseload_survives_bad_filters(as_user, manager, params):
     assert as_user(manager).get(reverse("clients:caseload"), params).status_code == 200
+
+
+def test_reasons_for_missed_meetings_show_beside_the_themes(as_user, therapist, client_record):
+    plan = MeetingPlanFactory(client=client_record)
+    for weeks, reason in enumerate(("anxious", "anxious", "transport")):
+        AttendanceFactory(
+            plan=plan,
+            occurrence_start=NOW - datetime.timedelta(weeks=weeks),
+            status="missed",
+            reason=reason,
+            reported_by="client",
+            reported_at=NOW,
+        )
+    body = as_user(therapist).get(reverse("clients:detail", args=[client_record.pk]))
+    text = body.content.decode()
+    assert "Felt anxious · 2" in text
+    assert "Transport · 1" in text
