@@ -9,10 +9,12 @@ Load the fixtures with `from tests.smtp import *` in a conftest.py.
 """
 
 import asyncio
+import datetime
 import email
 import email.policy
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -36,6 +38,8 @@ class Received:
     rcpt_tos: list[str]
     # (host, port) of the client's end of the connection: one value per SMTP connection.
     peer: tuple
+    # When the server took the message (on the test's clock, frozen or not).
+    received_at: datetime.datetime
 
 
 @dataclass
@@ -53,6 +57,8 @@ class SinkHandler:
     # Seconds to wait before answering DATA: longer than EMAIL_TIMEOUT makes the client give up.
     data_delay: float = 0.0
     data_attempts: int = 0
+    # Called with each accepted message, in the server's thread, before the reply goes out.
+    on_receive: Callable[[Received], None] | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
@@ -70,14 +76,16 @@ class SinkHandler:
         if self.data_reply:
             return self.data_reply
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.received.append(
-            Received(
-                message=message,
-                mail_from=envelope.mail_from,
-                rcpt_tos=list(envelope.rcpt_tos),
-                peer=tuple(session.peer),
-            )
+        received = Received(
+            message=message,
+            mail_from=envelope.mail_from,
+            rcpt_tos=list(envelope.rcpt_tos),
+            peer=tuple(session.peer),
+            received_at=datetime.datetime.now(datetime.UTC),
         )
+        self.received.append(received)
+        if self.on_receive:
+            self.on_receive(received)
         return ACCEPTED
 
 

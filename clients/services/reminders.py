@@ -105,6 +105,7 @@ def plans_to_remind():
             "recurrence",
             "starts_on",
             "until",
+            "created_at",
             "client__time_zone",
             "client__reminder_lead_minutes",
             "client__checkin_enabled",
@@ -347,6 +348,27 @@ def reminder_deliver(
     outcome.sent += 1
 
 
+def _claim_still_safe(claimed_at: datetime.datetime) -> bool:
+    """True while a send started now would end well inside the claim's lease: one send can
+    take up to EMAIL_TIMEOUT per socket step, so keep two of those in hand."""
+    lease = datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    # At most half the lease, so a freshly renewed claim is always safe (no endless renewing).
+    margin = min(datetime.timedelta(seconds=2 * settings.EMAIL_TIMEOUT), lease / 2)
+    return timezone.now() < claimed_at + lease - margin
+
+
+def _renew(claims: list[tuple[int, datetime.datetime]]) -> list[tuple[int, datetime.datetime]]:
+    """Extend the lease of claims that are still ours; drop any another dispatcher took."""
+    now = timezone.now()
+    return [
+        (reminder_id, now)
+        for reminder_id, claimed_at in claims
+        if Reminder.objects.filter(
+            pk=reminder_id, status=ReminderStatus.SENDING, claimed_at=claimed_at
+        ).update(claimed_at=now)
+    ]
+
+
 def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> Outcome:
     """Claim and send due reminders in batches over one SMTP connection, until none are due
     or the time budget (under beat's one-minute interval) is spent."""
@@ -358,7 +380,13 @@ def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> O
             claimed = reminders_claim(now=timezone.now(), limit=batch_size)
             if not claimed:
                 break
-            for reminder_id, claimed_at in claimed:
+            while claimed:
+                if not _claim_still_safe(claimed[0][1]):
+                    # A slow batch nears its lease: renew what is still ours before another
+                    # dispatcher could take it over and send the same reminders.
+                    claimed = _renew(claimed)
+                    continue
+                (reminder_id, claimed_at), claimed = claimed[0], claimed[1:]
                 reminder_deliver(
                     reminder_id=reminder_id,
                     claimed_at=claimed_at,

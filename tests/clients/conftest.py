@@ -8,6 +8,8 @@ from tests.factories import ClientFactory, MeetingPlanFactory
 from tests.smtp import closed_port, smtp_server, smtp_sink  # noqa: F401 - fixtures
 
 CONSENTED_AT = datetime.datetime(2026, 1, 5, 15, 0, tzinfo=datetime.UTC)
+# Before every instant the reminder tests travel to: no occurrence predates its plan.
+PLANNED_AT = datetime.datetime(2026, 1, 5, 15, 30, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -27,8 +29,15 @@ def consenting_client(therapist):
 def make_plan(consenting_client):
     """Build a plan for `consenting_client` (or another client), with meeting fields."""
 
-    def make(*, client=None, starts_on=datetime.date(2026, 1, 1), **meeting_fields):
+    def make(
+        *, client=None, starts_on=datetime.date(2026, 1, 1), created_at=PLANNED_AT, **meeting_fields
+    ):
         fields = {f"meeting__{name}": value for name, value in meeting_fields.items()}
-        return MeetingPlanFactory(client=client or consenting_client, starts_on=starts_on, **fields)
+        return MeetingPlanFactory(
+            client=client or consenting_client,
+            starts_on=starts_on,
+            created_at=created_at,
+            **fields,
+        )
 
     return make
