@@ -85,28 +85,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = [
-            "preferred_name",
-            "primary_therapist",
-            "contact_email",
-            "time_zone",
-            "substances",
-            "stage_of_change",
-            "status",
-            "discharged_on",
-            "notes",
-            "attendance_preference",
-            "program_preference",
-            "group_preference",
-            "prefers_lgbtq_meetings",
-            "language",
-            "available_days",
-            "available_from",
-            "available_until",
-            "latitude",
-            "longitude",
-            "max_distance_km",
-        ]
+        fields = Client.EDITABLE_FIELDS
         labels = {
             "preferred_name": "Preferred name",
             "attendance_preference": "Online or in person",

@@ -62,6 +62,29 @@ class GroupPreference(models.TextChoices):
 
 class Client(models.Model):
     PRACTICE_PATH = "practice"
+    # What staff edit on the client form (and client_create / client_update accept).
+    EDITABLE_FIELDS = (
+        "preferred_name",
+        "primary_therapist",
+        "contact_email",
+        "time_zone",
+        "substances",
+        "stage_of_change",
+        "status",
+        "discharged_on",
+        "notes",
+        "attendance_preference",
+        "program_preference",
+        "group_preference",
+        "prefers_lgbtq_meetings",
+        "language",
+        "available_days",
+        "available_from",
+        "available_until",
+        "latitude",
+        "longitude",
+        "max_distance_km",
+    )
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clients")
     primary_therapist = models.ForeignKey(

@@ -49,16 +49,20 @@ def search_meetings(request: HttpRequest, *, initial: dict | None = None) -> dic
     }
 
 
-@require_GET
-@login_required
-def meeting_list(request: HttpRequest) -> HttpResponse:
-    context = search_meetings(request)
+def render_search(request: HttpRequest, context: dict) -> HttpResponse:
+    """The whole page, or only the results when htmx asks as the filters change."""
     template = (
         "groups/partials/meeting_results.html"
         if request.headers.get("HX-Request")
         else "groups/meeting_list.html"
     )
     return render(request, template, context)
+
+
+@require_GET
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    return render_search(request, search_meetings(request))
 
 
 @require_GET

@@ -48,28 +48,7 @@ def ladder_move_record(
     return move
 
 
-CLIENT_FIELDS = {
-    "preferred_name",
-    "contact_email",
-    "time_zone",
-    "substances",
-    "stage_of_change",
-    "status",
-    "discharged_on",
-    "notes",
-    "primary_therapist",
-    "attendance_preference",
-    "program_preference",
-    "group_preference",
-    "prefers_lgbtq_meetings",
-    "language",
-    "available_days",
-    "available_from",
-    "available_until",
-    "latitude",
-    "longitude",
-    "max_distance_km",
-}
+CLIENT_FIELDS = set(Client.EDITABLE_FIELDS)
 
 
 def _check_client_fields(actor: User, fields: dict) -> None:

@@ -15,7 +15,7 @@ from clients.selectors import get_client_for_user
 from clients.services import attendance_record, meeting_plan_create, meeting_plan_end
 from groups.models import Meeting
 from groups.selectors import next_occurrences
-from groups.views import meeting_context, search_meetings
+from groups.views import meeting_context, render_search, search_meetings
 from recovery.models import AuditAction
 from recovery.services import audit
 
@@ -41,12 +41,7 @@ def client_meetings(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     context = search_meetings(request, initial=search_defaults(client)) | {"client": client}
-    template = (
-        "groups/partials/meeting_results.html"
-        if request.headers.get("HX-Request")
-        else "groups/meeting_list.html"
-    )
-    return render(request, template, context)
+    return render_search(request, context)
 
 
 @require_GET
