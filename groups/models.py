@@ -148,6 +148,12 @@ class Meeting(models.Model):
         ]
         indexes = [
             models.Index(fields=["is_active", "day", "start_time"], name="meeting_active_day_time"),
+            # The meeting search's distance filter: a latitude range, then longitude.
+            models.Index(
+                fields=["latitude", "longitude"],
+                condition=Q(is_active=True, latitude__isnull=False),
+                name="meeting_active_position",
+            ),
         ]
 
     def __str__(self) -> str:

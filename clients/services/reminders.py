@@ -243,15 +243,25 @@ def _mark(pk: int, claimed_at: datetime.datetime, **fields) -> bool:
     )
 
 
+def _with_everything_an_email_needs():
+    return Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
+
+
 def reminder_deliver(
-    *, reminder_id: int, claimed_at: datetime.datetime, mail_connection, outcome: Outcome
+    *,
+    reminder_id: int,
+    claimed_at: datetime.datetime,
+    mail_connection,
+    outcome: Outcome,
+    reminder: Reminder | None = None,
 ) -> None:
-    """Send one claimed reminder and mark it. Never raises for a mail problem."""
-    reminder = (
-        Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
-        .filter(pk=reminder_id)
-        .first()
-    )
+    """Send one claimed reminder and mark it. Never raises for a mail problem.
+
+    `reminder` may come preloaded (a batch loads its rows in one query); it must have been
+    read after the claim.
+    """
+    if reminder is None:
+        reminder = _with_everything_an_email_needs().filter(pk=reminder_id).first()
     if (
         reminder is None
         or reminder.status != ReminderStatus.SENDING
@@ -380,11 +390,16 @@ def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> O
             claimed = reminders_claim(now=timezone.now(), limit=batch_size)
             if not claimed:
                 break
+            # One query for the whole batch, read after the claim.
+            loaded = _with_everything_an_email_needs().in_bulk([pk for pk, _at in claimed])
             while claimed:
                 if not _claim_still_safe(claimed[0][1]):
                     # A slow batch nears its lease: renew what is still ours before another
                     # dispatcher could take it over and send the same reminders.
                     claimed = _renew(claimed)
+                    for reminder_id, renewed_at in claimed:
+                        if reminder_id in loaded:
+                            loaded[reminder_id].claimed_at = renewed_at
                     continue
                 (reminder_id, claimed_at), claimed = claimed[0], claimed[1:]
                 reminder_deliver(
@@ -392,6 +407,7 @@ def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> O
                     claimed_at=claimed_at,
                     mail_connection=mail_connection,
                     outcome=outcome,
+                    reminder=loaded.get(reminder_id),
                 )
     finally:
         mail_connection.close()
