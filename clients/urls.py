@@ -7,6 +7,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("new/", views.client_add, name="add"),
+    path("dashboard/", views.caseload_dashboard, name="dashboard"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/ladder/", views.ladder_move, name="ladder"),

@@ -164,6 +164,15 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 # How often a draft session note saves itself while someone types.
 NOTE_AUTOSAVE_SECONDS = env_int("NOTE_AUTOSAVE_SECONDS", 30)
 
+# The dashboard's "drifting" clients: this many missed planned meetings in the window, a lapse
+# flagged this recently, or no session for this long.
+DRIFT_MISSED_MEETINGS = 2
+DRIFT_MISSED_WINDOW_DAYS = 30
+DRIFT_LAPSE_DAYS = 14
+DRIFT_NO_SESSION_DAYS = 21
+# A draft note still unsigned this long after its session day shows on the dashboard.
+UNSIGNED_NOTE_HOURS = 48
+
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

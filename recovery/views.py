@@ -17,5 +17,7 @@ class SignOutView(auth_views.LogoutView):
 
 @login_required
 def home(request):
-    # Everyone starts from the caseload; a manager's dashboard comes with its own issue.
+    # A therapist starts from their caseload, a manager or admin from the practice dashboard.
+    if request.user.sees_whole_practice:
+        return redirect("clients:dashboard")
     return redirect("clients:caseload")

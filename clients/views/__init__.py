@@ -1,6 +1,7 @@
 """Therapist pages. Views parse the request, call one service or selector, and render."""
 
 from clients.views.clients import caseload, client_add, client_detail, client_edit, ladder_move
+from clients.views.dashboard import caseload_dashboard
 from clients.views.meetings import (
     attendance_new,
     client_meeting,
@@ -19,6 +20,7 @@ from clients.views.notes import (
 from clients.views.reminders import client_reminders, consent_record, consent_withdraw
 
 __all__ = [
+    "caseload_dashboard",
     "client_reminders",
     "consent_record",
     "consent_withdraw",

@@ -1,0 +1,176 @@
+"""The caseload dashboard: a manager's whole practice, or a therapist's own caseload."""
+
+import csv
+import datetime
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from clients import dashboard
+from clients.selectors import clients_visible_to
+from recovery.models import Role, User
+
+TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "unsigned")
+
+
+class DashboardFilters(forms.Form):
+    therapist = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="All therapists"
+    )
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To"
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.role == Role.THERAPIST:
+            del self.fields["therapist"]
+        else:
+            self.fields["therapist"].queryset = User.objects.filter(
+                practice=user.practice, role=Role.THERAPIST
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        cleaned["end"] = cleaned.get("end") or today
+        cleaned["start"] = cleaned.get("start") or cleaned["end"] - datetime.timedelta(days=90)
+        if cleaned["start"] > cleaned["end"]:
+            self.add_error("start", "The period starts before it ends.")
+        return cleaned
+
+
+def neutralise(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _csv(name: str, header: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dashboard-{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+    return response
+
+
+@require_GET
+@login_required
+def caseload_dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    filters = DashboardFilters(request.GET or None, user=user)
+    filters.is_valid()
+    data = getattr(filters, "cleaned_data", {}) or {}
+    today = timezone.localdate()
+    period = dashboard.Period(
+        start=data.get("start") or today - datetime.timedelta(days=90), end=data.get("end") or today
+    )
+    therapist = data.get("therapist") or (user if user.role == Role.THERAPIST else None)
+    clients = clients_visible_to(user)
+    if therapist is not None:
+        clients = clients.filter(primary_therapist=therapist)
+    now = timezone.now()
+    figures = {
+        "therapists": dashboard.active_per_therapist(user.practice_id, therapist),
+        "funnel": dashboard.funnel(clients, period),
+        "attendance": dashboard.attendance_share(clients, today=today),
+        "drifting": dashboard.drifting(clients, now=now),
+        "themes": dashboard.themes(clients, period),
+        "reminders": dashboard.reminders_summary(clients, now=now),
+        "unsigned": dashboard.unsigned_notes(clients, now=now),
+    }
+    table = request.GET.get("csv")
+    if table is not None:
+        return _export(table, figures)
+    charts = {
+        "funnel": {
+            "labels": [row["label"] for row in figures["funnel"]["rows"]],
+            "values": [row["clients"] for row in figures["funnel"]["rows"]],
+        },
+        "attendance": {
+            "labels": [row["week_ending"].isoformat() for row in figures["attendance"]],
+            "values": [row["share"] for row in figures["attendance"]],
+        },
+        "themes": {
+            "labels": [row["theme__name"] for row in figures["themes"]["overall"]],
+            "values": [row["times"] for row in figures["themes"]["overall"]],
+        },
+    }
+    query = request.GET.copy()
+    query.pop("csv", None)
+    return render(
+        request,
+        "clients/dashboard.html",
+        {
+            "filters": filters,
+            "period": period,
+            "charts": charts,
+            "query": query.urlencode(),
+            **figures,
+        },
+    )
+
+
+def _export(table: str, figures: dict) -> HttpResponse:
+    if table == "therapists":
+        return _csv(
+            table,
+            ["therapist", "active clients"],
+            [[r["full_name"], r["active"]] for r in figures["therapists"]],
+        )
+    if table == "funnel":
+        return _csv(
+            table,
+            ["step", "ladder step", "clients"],
+            [[r["step"], r["label"], r["clients"]] for r in figures["funnel"]["rows"]],
+        )
+    if table == "attendance":
+        return _csv(
+            table,
+            ["week ending", "active clients", "attended a meeting", "share %"],
+            [
+                [r["week_ending"], r["active"], r["attended"], r["share"]]
+                for r in figures["attendance"]
+            ],
+        )
+    if table == "drifting":
+        return _csv(
+            table,
+            ["client", "therapist", "last session", "why"],
+            [
+                [
+                    r["client"].preferred_name,
+                    r["client"].primary_therapist.full_name,
+                    r["client"].last_session,
+                    "; ".join(r["reasons"]),
+                ]
+                for r in figures["drifting"]
+            ],
+        )
+    if table == "themes":
+        return _csv(
+            table,
+            ["theme", "times voiced", "average intensity"],
+            [
+                [r["theme__name"], r["times"], round(r["intensity"], 2)]
+                for r in figures["themes"]["overall"]
+            ],
+        )
+    if table == "unsigned":
+        return _csv(
+            table,
+            ["therapist", "notes unsigned after 48 hours"],
+            [[r["author__full_name"], r["notes"]] for r in figures["unsigned"]],
+        )
+    raise Http404("No such table.")

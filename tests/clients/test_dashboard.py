@@ -1,0 +1,228 @@
+"""The caseload dashboard: hand-computed figures on a small fixed practice, scope, CSV."""
+
+import csv
+import datetime
+import io
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clients import dashboard
+from clients.models import ResistanceTheme
+from tests.factories import (
+    AttendanceFactory,
+    ClientFactory,
+    LadderMoveFactory,
+    MeetingPlanFactory,
+    NoteThemeFactory,
+    SessionNoteFactory,
+    UserFactory,
+)
+
+# Friday Nov 27 2026, noon in New York.
+NOW = datetime.datetime(2026, 11, 27, 17, 0, tzinfo=datetime.UTC)
+TODAY = datetime.date(2026, 11, 27)
+DAY = datetime.timedelta(days=1)
+URL = reverse("clients:dashboard")
+SECRET = "Private words about the session"
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def attended(plan, when, status="attended"):
+    return AttendanceFactory(
+        plan=plan,
+        occurrence_start=when,
+        status=status,
+        reported_by="therapist",
+        reported_by_user=plan.client.primary_therapist,
+        reported_at=when,
+    )
+
+
+@pytest.fixture
+def practice_data(therapist, colleague):
+    """Three active clients and one discharged mid-period, with known histories."""
+    start = NOW - 200 * DAY
+    ana = ClientFactory(primary_therapist=therapist, preferred_name="Ana")
+    ben = ClientFactory(primary_therapist=therapist, preferred_name="Ben")
+    cy = ClientFactory(primary_therapist=colleague, preferred_name="Cy")
+    dee = ClientFactory(
+        primary_therapist=colleague,
+        preferred_name="Dee",
+        status="discharged",
+        discharged_on=TODAY - 40 * DAY,
+    )
+    from clients.models import Client
+
+    Client.objects.update(created_at=start)
+    fear = ResistanceTheme.objects.get(practice=None, slug="fear-of-judgment")
+    twelve = ResistanceTheme.objects.get(practice=None, slug="twelve-step-spirituality")
+    # Ana: seen this week, climbed 1 → 3, attended 10 days ago, a meeting at midnight.
+    note = SessionNoteFactory(
+        client=ana,
+        session_date=TODAY - 2 * DAY,
+        sections={"data": SECRET, "assessment": "", "plan": ""},
+    )
+    NoteThemeFactory(note=note, theme=fear, intensity=3)
+    LadderMoveFactory(client=ana, step=1, reached_on=TODAY - 100 * DAY)
+    LadderMoveFactory(client=ana, step=3, reached_on=TODAY - 20 * DAY)
+    plan = MeetingPlanFactory(client=ana, starts_on=TODAY - 60 * DAY)
+    attended(plan, datetime.datetime(2026, 11, 17, 5, 0, tzinfo=datetime.UTC))  # local midnight
+    # Ben: last session 30 days ago, two missed meetings this month, moved down 4 → 2.
+    SessionNoteFactory(
+        client=ben, session_date=TODAY - 30 * DAY, status="signed", signed_at=NOW - 29 * DAY,
+        signed_by=therapist,
+    )
+    LadderMoveFactory(client=ben, step=4, reached_on=TODAY - 95 * DAY)
+    LadderMoveFactory(client=ben, step=2, reached_on=TODAY - 10 * DAY)
+    plan = MeetingPlanFactory(client=ben, starts_on=TODAY - 60 * DAY)
+    attended(plan, NOW - 5 * DAY, status="missed")
+    attended(plan, NOW - 12 * DAY, status="missed")
+    # Cy: seen yesterday with a lapse, a draft left unsigned for 3 days, themes twice.
+    lapse = SessionNoteFactory(client=cy, session_date=TODAY - DAY, lapse_reported=True)
+    NoteThemeFactory(note=lapse, theme=twelve, intensity=2)
+    draft = SessionNoteFactory(client=cy, session_date=TODAY - 3 * DAY)
+    NoteThemeFactory(note=draft, theme=fear, intensity=1)
+    # Dee: discharged 40 days ago, attended 45 days ago.
+    plan = MeetingPlanFactory(client=dee, starts_on=TODAY - 90 * DAY)
+    attended(plan, NOW - 45 * DAY)
+    return {"ana": ana, "ben": ben, "cy": cy, "dee": dee}
+
+
+def page(as_user, user, **params):
+    response = as_user(user).get(URL, params)
+    assert response.status_code == 200
+    return response
+
+
+def test_figures_match_hand_computed_values(as_user, manager, practice_data):
+    context = page(as_user, manager).context
+    assert {r["full_name"]: r["active"] for r in context["therapists"]} == {
+        "Dana Owner": 2,
+        "Casey Colleague": 1,
+    }
+    steps = {row["step"]: row["clients"] for row in context["funnel"]["rows"]}
+    assert (steps[0], steps[2], steps[3]) == (1, 1, 1)  # Cy has no step; Dee is discharged
+    # In the last 90 days: Ana 1 → 3 (up) and Ben 4 → 2 (down); the older moves are outside.
+    assert (context["funnel"]["up"], context["funnel"]["down"]) == (1, 1)
+    this_week = context["attendance"][-1]
+    assert (this_week["active"], this_week["attended"]) == (3, 1)  # Dee left before this week
+    six_weeks_ago = context["attendance"][-7]
+    assert (six_weeks_ago["active"], six_weeks_ago["attended"]) == (4, 1)  # Dee still active
+    drifting = {row["client"].preferred_name: row["reasons"] for row in context["drifting"]}
+    assert drifting == {
+        "Ben": ["missed 2 planned meetings in 30 days", "no session in 21 days"],
+        "Cy": ["lapse flagged"],
+    }
+    assert [(r["theme__name"], r["times"]) for r in context["themes"]["overall"]] == [
+        ("Fear of judgment or labels", 2),
+        ("Objection to 12-step spirituality", 1),
+    ]
+    assert context["unsigned"] == [{"author__full_name": "Casey Colleague", "notes": 1}]
+
+
+def test_a_therapist_sees_only_their_own_caseload(as_user, therapist, practice_data):
+    context = page(as_user, therapist).context
+    assert [r["full_name"] for r in context["therapists"]] == ["Dana Owner"]
+    assert {row["client"].preferred_name for row in context["drifting"]} == {"Ben"}
+
+
+def test_the_therapist_filter_narrows_a_managers_view(as_user, manager, colleague, practice_data):
+    context = page(as_user, manager, therapist=colleague.pk).context
+    assert {row["client"].preferred_name for row in context["drifting"]} == {"Cy"}
+
+
+def test_outsiders_see_only_their_own_practice(as_user, outsider, practice_data):
+    foreign = UserFactory(practice=outsider.practice)
+    context = page(as_user, outsider, therapist=practice_data["ana"].primary_therapist_id).context
+    assert context["drifting"] == []
+    assert [r["full_name"] for r in context["therapists"]] == [foreign.full_name]
+
+
+def test_managers_never_see_note_text(as_user, manager, practice_data):
+    body = page(as_user, manager).content.decode()
+    assert SECRET not in body
+    for table in dashboard_tables():
+        assert SECRET not in page(as_user, manager, csv=table).content.decode()
+
+
+def dashboard_tables():
+    from clients.views.dashboard import TABLES
+
+    return TABLES
+
+
+def test_every_table_downloads_as_csv(as_user, manager, practice_data):
+    for table in dashboard_tables():
+        response = page(as_user, manager, csv=table)
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert len(rows) >= 2, table
+    assert as_user(manager).get(URL, {"csv": "secrets"}).status_code == 404
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(as_user, manager, therapist):
+    ClientFactory(primary_therapist=therapist, preferred_name='=HYPERLINK("x")')
+    response = page(as_user, manager, csv="drifting")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][0] == '\'=HYPERLINK("x")'
+    for value in ("+1", "-1", "@x", "\tx"):
+        from clients.views.dashboard import neutralise
+
+        assert neutralise(value).startswith("'")
+
+
+def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
+    for params in (
+        {"start": "nope"},
+        {"start": "2026-12-01", "end": "2026-01-01"},
+        {"therapist": "abc"},
+    ):
+        assert as_user(manager).get(URL, params).status_code == 200
+
+
+def _queries(browser) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(URL).status_code == 200
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_the_practice(as_user, manager, therapist):
+    browser = as_user(manager)
+
+    def add_clients(count):
+        for _ in range(count):
+            client = ClientFactory(primary_therapist=therapist)
+            NoteThemeFactory(note=SessionNoteFactory(client=client, lapse_reported=True))
+            LadderMoveFactory(client=client, step=2)
+            attended(MeetingPlanFactory(client=client), NOW - 3 * DAY, status="missed")
+
+    add_clients(3)
+    small = _queries(browser)
+    add_clients(30)
+    assert _queries(browser) == small
+
+
+def test_dashboard_needs_sign_in(client, db):
+    assert client.get(URL).status_code == 302
+
+
+def test_managers_land_on_the_dashboard(as_user, manager, therapist):
+    assert as_user(manager).get(reverse("home")).url == URL
+    assert as_user(therapist).get(reverse("home")).url == reverse("clients:caseload")
+
+
+def test_attendance_share_runs_for_26_weeks_ending_today(practice_data):
+    from clients.models import Client
+
+    rows = dashboard.attendance_share(Client.objects.all(), today=TODAY)
+    assert len(rows) == 26
+    assert rows[-1]["week_ending"] == TODAY
+    assert rows[-1]["share"] == round(100 * 1 / 3, 1)
