@@ -1,0 +1,424 @@
+"""A large invented practice for measuring pages and queries at scale: `manage.py seed_scale`.
+
+Unlike the demo (forty hand-written stories), this writes volume: thousands of clients with a
+year of session notes and two years of attendance, through bulk inserts only. Every run makes
+a new practice ("Scale Practice <n>"), so a second run doubles the data rather than
+refusing: that is how one measures a page at two data sizes.
+
+Rows are built per chunk of clients and inserted in batches of `BATCH`, so memory stays flat
+however many clients are asked for. Everything draws from one `random.Random(seed)`: the
+same arguments give the same rows (apart from ids, the practice number and `created_at`).
+"""
+
+import datetime
+import random
+import time
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clients.models import (
+    NOTE_SECTIONS,
+    Attendance,
+    AttendanceStatus,
+    Client,
+    ClientStatus,
+    LadderMove,
+    MeetingPlan,
+    MissReason,
+    NoteFormat,
+    NoteStatus,
+    NoteTheme,
+    Recurrence,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    ReportedBy,
+    ResistanceTheme,
+    SessionNote,
+    StageOfChange,
+    Substance,
+)
+from groups.models import AttendanceOption, Meeting, Program
+from recovery.models import Practice, Role, User
+
+NAME_PREFIX = "Scale Practice"
+PASSWORD = "scale-practice-2026"
+TIME_ZONE = "America/New_York"
+TZ = zoneinfo.ZoneInfo(TIME_ZONE)
+# Rows per INSERT, and roughly the session notes built per chunk of clients.
+BATCH = 5_000
+# Below this many active meetings the catalogue is too thin to spread plans over.
+MIN_MEETINGS = 50
+NEW_MEETINGS = 200
+# Plans pick from the first active meetings by id: enough variety, without loading a
+# 50,000-meeting benchmark catalogue into memory.
+MEETING_POOL = 1_000
+NOTE_DAYS = 365
+ATTENDANCE_WEEKS = 104
+REMINDER_DAYS = 30
+DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+WEEK = datetime.timedelta(weeks=1)
+
+# Encrypting each note is the slow part of the insert; the plain text needn't vary, so a few
+# fixed documents per format are enough.
+_PHRASES = (
+    "Reports steady week; cravings lower in the evenings.",
+    "Discussed the barriers to trying a meeting; ambivalent but curious.",
+    "Practised a refusal script; agreed to try an online meeting, camera off.",
+)
+SECTIONS: dict[str, list[dict[str, str]]] = {
+    fmt: [{key: f"{label}: {phrase}" for key, label, _help in keys} for phrase in _PHRASES]
+    for fmt, keys in NOTE_SECTIONS.items()
+}
+NEXT_STEPS = ("Review the meeting plan next session.", "Check in on sleep.", "")
+STAGES = list(StageOfChange.values)
+SUBSTANCES = list(Substance.values)
+
+
+# Every table this writes to, for the planner statistics refreshed at the end.
+ANALYZED = (User, Meeting, Client, SessionNote, NoteTheme, LadderMove, MeetingPlan)
+ANALYZED += (Attendance, Reminder)
+
+
+@dataclass
+class ScaleResult:
+    practice: Practice
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def scale_practice_seed(
+    *,
+    therapists: int,
+    clients: int,
+    notes_per_client: int,
+    attendance_per_client: int,
+    seed: int = 2026,
+    now: datetime.datetime | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> ScaleResult:
+    """Create a new "Scale Practice <n>" with the given volume; all or nothing."""
+    if therapists < 1 or clients < 0 or notes_per_client < 0 or attendance_per_client < 0:
+        raise ValueError("Need at least one therapist and no negative counts.")
+    started = time.perf_counter()
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    themes = list(ResistanceTheme.objects.filter(practice=None, is_active=True))
+    if not themes:
+        raise LookupError("The curated themes are not seeded; run `manage.py migrate` first.")
+    with transaction.atomic():
+        practice = Practice.objects.create(
+            name=_next_name(), time_zone=TIME_ZONE, email_sender_name="Appointments"
+        )
+        staff = _create_staff(practice, therapists)
+        progress(f"{practice.name}: {len(staff) - 1} therapists and a manager")
+        # Its own generator: whether meetings are needed must not shift every later draw.
+        meetings, new_meetings = _meetings(random.Random(f"{seed}:meetings"))
+        if new_meetings:
+            progress(f"Created {new_meetings} meetings (the catalogue had fewer than 50)")
+        builder = _Builder(rng=rng, now=now, themes=themes, meetings=meetings)
+        people = _create_clients(practice, staff, clients, builder)
+        progress(f"{len(people)} clients")
+        counts = dict.fromkeys(
+            ["notes", "note themes", "ladder moves", "plans", "attendance", "reminders"], 0
+        )
+        chunk = max(1, BATCH // max(1, notes_per_client, attendance_per_client // 2))
+        for start in range(0, len(people), chunk):
+            batch = builder.chunk(
+                people[start : start + chunk], notes_per_client, attendance_per_client
+            )
+            for what, rows in batch.items():
+                counts[what] += rows
+            done = min(start + chunk, len(people))
+            progress(
+                f"  {done}/{len(people)} clients: {counts['notes']} notes, "
+                f"{counts['attendance']} attendance, {time.perf_counter() - started:.0f}s"
+            )
+        if connection.vendor == "postgresql":
+            # What autovacuum would do soon after a large import: fresh planner statistics,
+            # so the first page measured afterwards is not planned on empty-table guesses.
+            with connection.cursor() as cursor:
+                for model in ANALYZED:
+                    cursor.execute(f"ANALYZE {model._meta.db_table}")
+    counts = {
+        "therapists": len(staff) - 1,
+        "manager": 1,
+        "meetings created": new_meetings,
+        "clients": len(people),
+        **counts,
+    }
+    return ScaleResult(practice=practice, counts=counts, seconds=time.perf_counter() - started)
+
+
+def _next_name() -> str:
+    taken = set(
+        Practice.objects.filter(name__startswith=NAME_PREFIX).values_list("name", flat=True)
+    )
+    number = len(taken) + 1
+    while f"{NAME_PREFIX} {number}" in taken:
+        number += 1
+    return f"{NAME_PREFIX} {number}"
+
+
+def _create_staff(practice: Practice, therapists: int) -> list[User]:
+    # One hash for everyone: hashing 50 passwords with the production hasher would take
+    # longer than inserting every other row.
+    password = make_password(PASSWORD)
+    joined = timezone.now() - 800 * DAY
+    domain = f"scale{practice.pk}.example.org"
+    users = [User(email=f"manager@{domain}", full_name="Scale Manager", role=Role.MANAGER)]
+    users += [
+        User(email=f"therapist{i}@{domain}", full_name=f"Therapist {i}", role=Role.THERAPIST)
+        for i in range(1, therapists + 1)
+    ]
+    for user in users:
+        user.practice, user.password, user.date_joined = practice, password, joined
+    return User.objects.bulk_create(users, batch_size=BATCH)
+
+
+def _meetings(rng: random.Random) -> tuple[list[Meeting], int]:
+    active = Meeting.objects.filter(is_active=True)
+    created = 0
+    if active.count() < MIN_MEETINGS:
+        programs = list(Program.objects.order_by("key"))
+        if not programs:
+            raise LookupError("No programs are seeded; run `manage.py migrate` first.")
+        rows = []
+        for index in range(NEW_MEETINGS):
+            start = datetime.time(rng.randrange(7, 21), rng.choice((0, 30)))
+            end = (datetime.datetime.combine(datetime.date.min, start) + HOUR).time()
+            online = rng.random() < 0.4
+            rows.append(
+                Meeting(
+                    program=rng.choice(programs),
+                    name=f"Scale Group {index + 1}",
+                    day=rng.randrange(7),
+                    start_time=start,
+                    end_time=end,
+                    time_zone=TIME_ZONE,
+                    attendance_option=AttendanceOption.ONLINE
+                    if online
+                    else AttendanceOption.IN_PERSON,
+                    city="Portland",
+                    region="ME",
+                    country="US",
+                    latitude=None if online else round(43.66 + rng.uniform(-0.2, 0.2), 5),
+                    longitude=None if online else round(-70.26 + rng.uniform(-0.2, 0.2), 5),
+                    conference_url="https://meet.example.org/scale" if online else "",
+                    types=rng.sample(["O", "C", "D", "BE", "SP", "W", "M"], 2),
+                )
+            )
+        Meeting.objects.bulk_create(rows, batch_size=BATCH)
+        created = len(rows)
+    return list(active.order_by("id")[:MEETING_POOL]), created
+
+
+def _create_clients(
+    practice: Practice, staff: list[User], count: int, builder: "_Builder"
+) -> list[Client]:
+    rng, today = builder.rng, builder.today
+    therapists = [user for user in staff if user.role == Role.THERAPIST]
+    rows = []
+    for index in range(count):
+        client = Client(
+            practice=practice,
+            primary_therapist=therapists[index % len(therapists)],
+            preferred_name=f"Client {index + 1}",
+            substances=rng.sample(SUBSTANCES, rng.randint(1, 2)),
+            stage_of_change=rng.choice(STAGES),
+            time_zone=TIME_ZONE,
+        )
+        # About one in eight has finished treatment, some time in the past year.
+        if rng.random() < 0.125:
+            client.status = ClientStatus.DISCHARGED
+            client.discharged_on = today - rng.randint(1, 300) * DAY
+        rows.append(client)
+    return Client.objects.bulk_create(rows, batch_size=BATCH)
+
+
+class _Builder:
+    """Builds and inserts one chunk of clients' history at a time."""
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        now: datetime.datetime,
+        themes: list[ResistanceTheme],
+        meetings: list[Meeting],
+    ) -> None:
+        self.rng, self.now, self.themes, self.meetings = rng, now, themes, meetings
+        self.today = now.astimezone(TZ).date()
+        self.therapist_format: dict[int, str] = {}
+
+    def chunk(self, clients: list[Client], notes: int, attendance: int) -> dict[str, int]:
+        note_rows, theme_picks, moves, plans, occurrences = [], [], [], [], []
+        for client in clients:
+            end = client.discharged_on or self.today
+            for note, picks in self._notes(client, notes, end):
+                note_rows.append(note)
+                theme_picks.append(picks)
+            moves += self._ladder(client, end)
+            for plan, weeks in self._plans(client, attendance, end):
+                plans.append(plan)
+                occurrences.append(weeks)
+        SessionNote.objects.bulk_create(note_rows, batch_size=BATCH)
+        # NoteTheme.save() refuses themes on a signed note; bulk_create skips it on purpose:
+        # this is history being written, not a signed note being edited.
+        note_themes = [
+            NoteTheme(note_id=note.pk, theme=theme, intensity=intensity)
+            for note, picks in zip(note_rows, theme_picks, strict=True)
+            for theme, intensity in picks
+        ]
+        NoteTheme.objects.bulk_create(note_themes, batch_size=BATCH)
+        LadderMove.objects.bulk_create(moves, batch_size=BATCH)
+        MeetingPlan.objects.bulk_create(plans, batch_size=BATCH)
+        attendances, reminders = [], []
+        for plan, starts in zip(plans, occurrences, strict=True):
+            attendances += [self._attendance(plan, start) for start in starts]
+            if plan.until is None:
+                reminders += self._reminders(plan)
+        Attendance.objects.bulk_create(attendances, batch_size=BATCH)
+        Reminder.objects.bulk_create(reminders, batch_size=BATCH)
+        return {
+            "notes": len(note_rows),
+            "note themes": len(note_themes),
+            "ladder moves": len(moves),
+            "plans": len(plans),
+            "attendance": len(attendances),
+            "reminders": len(reminders),
+        }
+
+    def _notes(
+        self, client: Client, count: int, end: datetime.date
+    ) -> Iterator[tuple[SessionNote, list[tuple[ResistanceTheme, int]]]]:
+        rng, author = self.rng, client.primary_therapist
+        fmt = self.therapist_format.setdefault(author.pk, rng.choice(NoteFormat.values))
+        for index in range(count):
+            # Evenly over the year before `end`, oldest first, the latest on `end` itself.
+            day = end - (NOTE_DAYS * (count - 1 - index) // max(1, count - 1)) * DAY
+            note = SessionNote(
+                client=client,
+                author=author,
+                session_date=day,
+                duration_minutes=rng.choice((50, 50, 50, 30, 90)),
+                format=fmt,
+                sections=rng.choice(SECTIONS[fmt]),
+                stage_of_change=client.stage_of_change,
+                craving_reported=rng.random() < 0.2,
+                lapse_reported=rng.random() < 0.04,
+                next_steps=rng.choice(NEXT_STEPS),
+                status=NoteStatus.SIGNED,
+            )
+            # Drafts are the last couple of sessions, not yet signed; older notes are.
+            if index >= count - 2 and rng.random() < 0.2:
+                note.status = NoteStatus.DRAFT
+            else:
+                signed = datetime.datetime.combine(day, datetime.time(17), tzinfo=TZ)
+                note.signed_at = min(signed + rng.randint(0, 48) * HOUR, self.now)
+                note.signed_by = author
+            picks = rng.sample(self.themes, min(len(self.themes), rng.choice((0, 1, 1, 2, 3))))
+            yield note, [(theme, rng.randint(1, 3)) for theme in picks]
+
+    def _ladder(self, client: Client, end: datetime.date) -> list[LadderMove]:
+        rng, moves, step = self.rng, [], 1
+        count = rng.randint(2, 9)
+        for index in range(count):
+            if index:
+                # Mostly a step up, now and then a slip back.
+                step = min(8, max(1, step + rng.choice((1, 1, 1, 2, -1))))
+            moves.append(
+                LadderMove(
+                    client=client,
+                    step=step,
+                    reached_on=end - (NOTE_DAYS * (count - 1 - index) // count) * DAY,
+                    recorded_by=client.primary_therapist,
+                )
+            )
+        return moves
+
+    def _plans(
+        self, client: Client, attendance: int, end: datetime.date
+    ) -> list[tuple[MeetingPlan, list[datetime.datetime]]]:
+        rng = self.rng
+        meetings = rng.sample(self.meetings, min(len(self.meetings), rng.randint(1, 3)))
+        shares = [attendance // len(meetings)] * len(meetings)
+        shares[0] += attendance - sum(shares)
+        planned = []
+        for meeting, share in zip(meetings, shares, strict=True):
+            # The latest occurrence before `end`, then whole weeks back from it, picked from
+            # two years (or more, if more are asked for): distinct starts, so the
+            # one-record-per-occurrence constraint holds. Stepping local dates, not UTC
+            # instants, keeps the meeting's wall-clock time across daylight saving.
+            cutoff = datetime.datetime.combine(end, datetime.time.min, tzinfo=TZ)
+            latest = list(meeting.occurrences(cutoff - 8 * DAY, cutoff))[-1]
+            tz = zoneinfo.ZoneInfo(meeting.time_zone)
+            latest_day = latest.astimezone(tz).date()
+            span = max(ATTENDANCE_WEEKS, share)
+            weeks = sorted(rng.sample(range(span), share), reverse=True)
+            starts = [
+                datetime.datetime.combine(
+                    latest_day - week * WEEK, meeting.start_time, tzinfo=tz
+                ).astimezone(datetime.UTC)
+                for week in weeks
+            ]
+            plan = MeetingPlan(
+                client=client,
+                meeting=meeting,
+                recurrence=Recurrence.WEEKLY,
+                starts_on=latest_day - (span - 1) * WEEK,
+                until=client.discharged_on,
+                created_by=client.primary_therapist,
+                created_at=datetime.datetime.combine(
+                    latest_day - span * WEEK, datetime.time(15), tzinfo=TZ
+                ),
+            )
+            planned.append((plan, starts))
+        return planned
+
+    def _attendance(self, plan: MeetingPlan, start: datetime.datetime) -> Attendance:
+        rng = self.rng
+        status = rng.choices(
+            (AttendanceStatus.ATTENDED, AttendanceStatus.MISSED, AttendanceStatus.SKIPPED),
+            weights=(65, 25, 10),
+        )[0]
+        return Attendance(
+            plan=plan,
+            occurrence_start=start,
+            status=status,
+            reason=rng.choice(MissReason.values) if status == AttendanceStatus.MISSED else "",
+            reported_by=ReportedBy.THERAPIST,
+            reported_by_user=plan.created_by,
+            reported_at=min(start + rng.randint(2, 96) * HOUR, self.now),
+        )
+
+    def _reminders(self, plan: MeetingPlan) -> list[Reminder]:
+        rng, rows = self.rng, []
+        since = self.now - REMINDER_DAYS * DAY
+        for start in plan.meeting.occurrences(since, self.now - 3 * HOUR):
+            for kind, due in (
+                (ReminderKind.BEFORE, start - 2 * HOUR),
+                (ReminderKind.CHECKIN, start + 2 * HOUR),
+            ):
+                failed = rng.random() < 0.03
+                rows.append(
+                    Reminder(
+                        plan=plan,
+                        occurrence_start=start,
+                        kind=kind,
+                        due_at=due,
+                        status=ReminderStatus.FAILED if failed else ReminderStatus.SENT,
+                        attempts=3 if failed else 1,
+                        last_error="SMTP 451: try again later" if failed else "",
+                        claimed_at=due,
+                        sent_at=None if failed else due + datetime.timedelta(seconds=5),
+                        created_at=plan.created_at,
+                    )
+                )
+        return rows
