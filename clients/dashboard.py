@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from clients.models import (
     Attendance,
@@ -108,30 +109,41 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
     """Week by week for the last 26 weeks: the share of then-active clients who attended at
     least one meeting in the 30 days before the week ended. Two queries."""
     ends = [today - datetime.timedelta(weeks=index) for index in range(WEEKS - 1, -1, -1)]
+    tz = timezone.get_current_timezone()
     month = datetime.timedelta(days=30)
+
+    def local_midnight(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+    # Bounds as instants, so the database compares indexed values instead of converting
+    # every row's time to a local date 26 times; one range in WHERE keeps the scan short.
+    windows = [
+        (local_midnight(end - month), local_midnight(end + datetime.timedelta(days=1)))
+        for end in ends
+    ]
     attended = Attendance.objects.filter(
-        plan__client__in=clients, status=AttendanceStatus.ATTENDED
+        plan__client__in=clients,
+        status=AttendanceStatus.ATTENDED,
+        occurrence_start__gte=windows[0][0],
+        occurrence_start__lt=windows[-1][1],
     ).aggregate(
         **{
             f"w{index}": Count(
                 "plan__client",
                 distinct=True,
-                filter=Q(
-                    occurrence_start__date__gte=end - month,
-                    occurrence_start__date__lt=end + datetime.timedelta(days=1),
-                ),
+                filter=Q(occurrence_start__gte=start, occurrence_start__lt=stop),
             )
-            for index, end in enumerate(ends)
+            for index, (start, stop) in enumerate(windows)
         }
     )
     active = clients.aggregate(
         **{
             f"w{index}": Count(
                 "id",
-                filter=Q(created_at__date__lte=end)
+                filter=Q(created_at__lt=stop)
                 & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
             )
-            for index, end in enumerate(ends)
+            for index, (end, (_start, stop)) in enumerate(zip(ends, windows, strict=True))
         }
     )
     rows = []
@@ -148,9 +160,12 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
     return rows
 
 
-def drifting(clients: QuerySet[Client], *, now: datetime.datetime) -> list[dict]:
+def drifting(
+    clients: QuerySet[Client], *, now: datetime.datetime, limit: int | None = None
+) -> tuple[int, list[dict]]:
     """Active clients who missed planned meetings, flagged a lapse lately, or have had no
-    session for a while (thresholds in settings), each with the reasons."""
+    session for a while (thresholds in settings), each with the reasons; longest unseen
+    first. Returns (how many in all, the first `limit` of them)."""
     today = now.date()
     missed_since = now - datetime.timedelta(days=settings.DRIFT_MISSED_WINDOW_DAYS)
     missed = (
@@ -189,10 +204,11 @@ def drifting(clients: QuerySet[Client], *, now: datetime.datetime) -> list[dict]
             | Q(last_session__isnull=True)
         )
         .select_related("primary_therapist")
-        .order_by("last_session", "preferred_name")
+        .order_by(F("last_session").asc(nulls_first=True), "preferred_name")
     )
+    total = rows.count()
     found = []
-    for client in rows:
+    for client in rows[:limit] if limit else rows:
         reasons = []
         if client.missed >= settings.DRIFT_MISSED_MEETINGS:
             reasons.append(f"missed {client.missed} planned meetings in 30 days")
@@ -201,7 +217,7 @@ def drifting(clients: QuerySet[Client], *, now: datetime.datetime) -> list[dict]
         if client.last_session is None or client.last_session < quiet_since:
             reasons.append("no session in 21 days")
         found.append({"client": client, "reasons": reasons})
-    return found
+    return total, found
 
 
 def themes(clients: QuerySet[Client], period: Period) -> dict:

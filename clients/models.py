@@ -365,6 +365,8 @@ class SessionNote(models.Model):
         indexes = [
             # A client's timeline, newest first.
             models.Index(fields=["client", "-session_date"], name="note_client_date"),
+            # The dashboard's themes of the period: notes by session date across a practice.
+            models.Index(fields=["session_date"], name="note_session_date"),
             # Notes left unsigned, per author.
             models.Index(
                 fields=["author", "session_date"],

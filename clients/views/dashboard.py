@@ -14,6 +14,7 @@ from clients import dashboard
 from clients.selectors import clients_visible_to
 from recovery.models import Role, User
 
+DRIFTING_SHOWN = 50
 TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "unsigned")
 
 
@@ -85,7 +86,10 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
         "therapists": dashboard.active_per_therapist(user.practice_id, therapist),
         "funnel": dashboard.funnel(clients, period),
         "attendance": dashboard.attendance_share(clients, today=today),
-        "drifting": dashboard.drifting(clients, now=now),
+        # The page lists the 50 longest unseen; the CSV has everyone.
+        "drifting": dashboard.drifting(
+            clients, now=now, limit=None if request.GET.get("csv") else DRIFTING_SHOWN
+        ),
         "themes": dashboard.themes(clients, period),
         "reminders": dashboard.reminders_summary(clients, now=now),
         "unsigned": dashboard.unsigned_notes(clients, now=now),
@@ -107,6 +111,7 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
             "values": [row["times"] for row in figures["themes"]["overall"]],
         },
     }
+    figures["drifting_total"], figures["drifting"] = figures["drifting"]
     query = request.GET.copy()
     query.pop("csv", None)
     return render(
@@ -155,7 +160,7 @@ def _export(table: str, figures: dict) -> HttpResponse:
                     r["client"].last_session,
                     "; ".join(r["reasons"]),
                 ]
-                for r in figures["drifting"]
+                for r in figures["drifting"][1]
             ],
         )
     if table == "themes":

@@ -192,7 +192,7 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
 
 
 # Session, user, practice, therapists (filter form), then one or two per figure.
-DASHBOARD_QUERIES = 15
+DASHBOARD_QUERIES = 16
 
 
 def _queries(browser) -> int:
