@@ -355,14 +355,7 @@ class ConsentForm(forms.Form):
 class ReminderPreferencesForm(forms.ModelForm):
     class Meta:
         model = Client
-        fields = [
-            "reminder_lead_minutes",
-            "checkin_enabled",
-            "checkin_delay_minutes",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "discreet_mode",
-        ]
+        fields = Client.REMINDER_PREFERENCE_FIELDS
         labels = {
             "reminder_lead_minutes": "Remind this many minutes before a meeting",
             "checkin_enabled": "Send a “how did it go?” check-in after the meeting",

@@ -85,6 +85,15 @@ class Client(models.Model):
         "longitude",
         "max_distance_km",
     )
+    # What the therapist sets on the reminders page (reminder_preferences_update accepts).
+    REMINDER_PREFERENCE_FIELDS = (
+        "reminder_lead_minutes",
+        "checkin_enabled",
+        "checkin_delay_minutes",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "discreet_mode",
+    )
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clients")
     primary_therapist = models.ForeignKey(

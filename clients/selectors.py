@@ -69,10 +69,6 @@ def caseload_for_user(user: User, *, include_discharged: bool = False) -> QueryS
     ).order_by(F("last_session_on").asc(nulls_first=True), "preferred_name", "id")
 
 
-def current_ladder_step(client: Client) -> LadderMove | None:
-    return client.ladder_moves.order_by("-reached_on", "-created_at", "-id").first()
-
-
 def themes_available_to(client: Client) -> QuerySet[ResistanceTheme]:
     """The curated taxonomy plus the client's practice's own themes."""
     return ResistanceTheme.objects.filter(

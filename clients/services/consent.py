@@ -87,14 +87,7 @@ def email_consent_withdraw(
 def reminder_preferences_update(
     *, actor: User, client: Client, request: HttpRequest | None = None, **preferences
 ) -> Client:
-    allowed = {
-        "reminder_lead_minutes",
-        "checkin_enabled",
-        "checkin_delay_minutes",
-        "quiet_hours_start",
-        "quiet_hours_end",
-        "discreet_mode",
-    }
+    allowed = set(Client.REMINDER_PREFERENCE_FIELDS)
     if set(preferences) - allowed:
         raise ValidationError(f"Cannot set {sorted(set(preferences) - allowed)} here.")
     ensure_clinician_of(actor, client)
