@@ -142,6 +142,14 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Signed in"
     LOGOUT = "logout", "Signed out"
     LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOCKED_OUT = "locked_out", "Locked out"
+    OTP_ENROLLED = "otp_enrolled", "Enrolled two-factor"
+    OTP_VERIFIED = "otp_verified", "Passed two-factor"
+    OTP_FAILED = "otp_failed", "Failed two-factor"
+    PASSWORD_CHANGED = "password_changed", "Changed password"
+    SESSION_EXPIRED = "session_expired", "Session expired"
+    DISCLOSE = "disclose", "Disclosed"
+    RESTRICT = "restrict", "Restricted (erasure request)"
 
 
 class AppendOnlyError(Exception):
