@@ -258,6 +258,13 @@ REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 # Links in reminder emails ("I went", unsubscribe) expire after this long.
 REMINDER_LINK_MAX_AGE_DAYS = 14
 
+# --- Records -------------------------------------------------------------------------------
+# How long a discharged client's record must be kept before an admin may delete it, counted
+# from the discharge date (an erasure request discharges and restricts the record at once).
+# Seven years (2555 days) meets HIPAA's six-year documentation rule and the longest common
+# US state rule for adult treatment records; set it to what your jurisdiction requires.
+RECORD_RETENTION_DAYS = env_int("RECORD_RETENTION_DAYS", 2555)
+
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
