@@ -32,6 +32,28 @@ def fernet() -> MultiFernet:
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
 
 
+@cache
+def _primary(key: str) -> Fernet:
+    return Fernet(key)
+
+
+def rotate_token(token: str) -> str | None:
+    """`token` encrypted anew with the first key, or None if the first key already made it.
+
+    Raises InvalidToken when no key decrypts the value (or it is not a token at all).
+    """
+    fernet()  # fails loudly, as every read does, on a missing or malformed key
+    try:
+        data = token.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise InvalidToken("not a Fernet token") from exc
+    try:
+        _primary(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(data)
+    except InvalidToken:
+        return fernet().rotate(data).decode("ascii")
+    return None
+
+
 def encrypt_str(value: str) -> str:
     return fernet().encrypt(value.encode("utf-8")).decode("ascii")
 
@@ -85,3 +107,7 @@ class EncryptedJSONField(models.TextField):
 
     def value_to_string(self, obj):
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
+
+
+# Every field type whose column holds a Fernet token (reencrypt_fields looks for these).
+ENCRYPTED_FIELD_TYPES = (EncryptedTextField, EncryptedJSONField)
