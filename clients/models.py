@@ -8,6 +8,7 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -129,6 +130,18 @@ class Client(models.Model):
     # True when the client withdrew by the one-click link, False when recorded by staff.
     email_consent_withdrawn_by_client = models.BooleanField(default=False)
 
+    # An erasure request restricts the record instead of deleting it (treatment records must
+    # be kept for the retention period): see clients.services.records.
+    erasure_requested_on = models.DateField(null=True, blank=True)
+    restricted_at = models.DateTimeField(null=True, blank=True)
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
     # Reminder preferences.
     reminder_lead_minutes = models.PositiveIntegerField(
         default=120, validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)]
@@ -210,6 +223,32 @@ class Client(models.Model):
                 & Q(program_preference__in=ProgramPreference.values),
                 name="client_preferences_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    erasure_requested_on__isnull=True,
+                    restricted_at__isnull=True,
+                    restricted_by__isnull=True,
+                )
+                | Q(
+                    erasure_requested_on__isnull=False,
+                    restricted_at__isnull=False,
+                    restricted_by__isnull=False,
+                ),
+                name="client_restriction_complete",
+            ),
+            # A restricted record stays discharged and gets no email: nothing reopens it.
+            models.CheckConstraint(
+                condition=Q(restricted_at__isnull=True)
+                | Q(
+                    Q(email_consent_at__isnull=True) | Q(email_consent_withdrawn_at__isnull=False),
+                    status=ClientStatus.DISCHARGED,
+                ),
+                name="client_restricted_stays_closed",
+                violation_error_message=(
+                    "This record is restricted after an erasure request: it stays discharged "
+                    "and receives no email."
+                ),
+            ),
         ]
         indexes = [
             # The caseload: a therapist's active clients.
@@ -228,6 +267,19 @@ class Client(models.Model):
     @property
     def has_email_consent(self) -> bool:
         return self.email_consent_at is not None and self.email_consent_withdrawn_at is None
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
+
+    def clean(self):
+        # Every form and service validates a client before saving it; a restricted record is
+        # kept for the retention period as it was, never edited (the restriction itself is
+        # saved by clients.services.records without a full_clean).
+        if self.is_restricted:
+            raise ValidationError(
+                "This record is restricted after an erasure request and can no longer be edited."
+            )
 
 
 class ResistanceTheme(models.Model):
@@ -737,3 +789,58 @@ class OutcomeMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} on {self.administered_on:%Y-%m-%d}"
+
+
+class RecordSection(models.TextChoices):
+    """What a client record export may include; the admin chooses for each disclosure."""
+
+    PROFILE = "profile", "Client profile"
+    NOTES = "notes", "Session notes with their sections and addenda"
+    THEMES = "themes", "Resistance themes voiced"
+    LADDER = "ladder", "Engagement ladder moves"
+    PLANS = "plans", "Meeting plans and attendance"
+    OUTCOMES = "outcomes", "Outcome measures"
+    REMINDERS = "reminders", "Reminder emails (summary)"
+    CONSENT = "consent", "Consent to email reminders"
+    DISCLOSURES = "disclosures", "Earlier disclosures of this record"
+
+
+class DisclosureFormat(models.TextChoices):
+    JSON = "json", "Machine-readable file (JSON)"
+    HTML = "html", "Printable page"
+
+
+class Disclosure(models.Model):
+    """One export of a client's record to someone: to whom, when, what and why.
+
+    The accounting of disclosures a client may ask for (42 CFR 2.24, HIPAA 164.528).
+    """
+
+    PRACTICE_PATH = "practice"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="disclosures")
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+    # Who received it and why can name people and conditions: encrypted like the record.
+    recipient = EncryptedTextField()
+    purpose = EncryptedTextField()
+    sections = models.JSONField(default=list)
+    format = models.CharField(max_length=8, choices=DisclosureFormat.choices)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=DisclosureFormat.values), name="disclosure_format_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "-made_at"], name="disclosure_client_at")]
+
+    def __str__(self) -> str:
+        return f"Disclosure of {self.made_at:%Y-%m-%d %H:%M} ({self.format})"
+
+    def section_labels(self) -> list[str]:
+        return [RecordSection(key).label for key in self.sections if key in RecordSection.values]

@@ -25,4 +25,8 @@ urlpatterns = [
     path("<int:pk>/notes/suggestions/", views.note_suggestions, name="note_suggestions"),
     path("<int:pk>/notes/<int:note_pk>/", views.note_detail, name="note"),
     path("<int:pk>/notes/<int:note_pk>/addenda/", views.note_addendum, name="note_addendum"),
+    path("<int:pk>/record/export/", views.record_export, name="record_export"),
+    path("<int:pk>/record/disclosures/", views.record_disclosures, name="record_disclosures"),
+    path("<int:pk>/record/erasure/", views.record_erasure, name="record_erasure"),
+    path("<int:pk>/record/delete/", views.record_delete, name="record_delete"),
 ]

@@ -17,6 +17,12 @@ from clients.views.notes import (
     note_sections,
     note_suggestions,
 )
+from clients.views.records import (
+    record_delete,
+    record_disclosures,
+    record_erasure,
+    record_export,
+)
 from clients.views.reminders import client_reminders, consent_record, consent_withdraw
 
 __all__ = [
@@ -40,4 +46,8 @@ __all__ = [
     "note_new",
     "note_sections",
     "note_suggestions",
+    "record_delete",
+    "record_disclosures",
+    "record_erasure",
+    "record_export",
 ]

@@ -1,0 +1,47 @@
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from recovery.models import AuditAction, User
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditFilter(django_filters.FilterSet):
+    """Filters of the audit review page; works on one practice's audit events."""
+
+    user = django_filters.ModelChoiceFilter(
+        field_name="actor",
+        queryset=User.objects.none(),
+        label="Who",
+        empty_label="Anyone",
+    )
+    client = django_filters.CharFilter(
+        method="filter_client",
+        label="Client",
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or number"}),
+    )
+    action = django_filters.ChoiceFilter(
+        choices=AuditAction.choices, label="What", empty_label="Any action"
+    )
+    start = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label="From", widget=DateInput()
+    )
+    end = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="To", widget=DateInput()
+    )
+
+    def __init__(self, data=None, *args, user: User, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        # Staff of the user's practice, former staff included: their actions stay on record.
+        self.filters["user"].queryset = User.objects.filter(practice=user.practice)
+
+    def filter_client(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if value.lstrip("#").isdigit():
+            # By number: also finds the trail of a client whose record was deleted.
+            return queryset.filter(client_id=int(value.lstrip("#")))
+        return queryset.filter(client__preferred_name__icontains=value)

@@ -1,0 +1,509 @@
+"""A practice admin's record pages: export as a disclosure, erasure request, deletion."""
+
+import datetime
+import json
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import (
+    Addendum,
+    Attendance,
+    AttendanceStatus,
+    Client,
+    ClientStatus,
+    Disclosure,
+    LadderMove,
+    MeetingPlan,
+    RecordSection,
+    Reminder,
+    ReminderStatus,
+    ReportedBy,
+    ResistanceTheme,
+    SessionNote,
+)
+from clients.services import (
+    addendum_create,
+    email_consent_record,
+    session_note_create,
+    session_note_sign,
+)
+from clients.services.records import (
+    PART2_NOTICE,
+    client_delete,
+    client_restrict,
+    retention_ends_on,
+)
+from clients.services.reminders import reminders_dispatch, reminders_plan
+from recovery.models import AuditAction, AuditEvent, Role
+from tests.factories import (
+    AttendanceFactory,
+    LadderMoveFactory,
+    PracticeFactory,
+    UserFactory,
+)
+
+UTC = datetime.UTC
+# Every test here runs on this day (a Monday), unless it travels on past the retention period.
+NOW = datetime.datetime(2026, 4, 6, 15, 0, tzinfo=UTC)
+TODAY = datetime.date(2026, 4, 6)
+RECORD_PAGES = ("record_export", "record_disclosures", "record_erasure", "record_delete")
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def other_admin(db):
+    return UserFactory(practice=PracticeFactory(name="Elsewhere"), role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def full_record(consenting_client, therapist, make_plan):
+    """A client with one of everything: a signed note with an addendum and a theme, a draft,
+    a ladder move, a plan with attendance and reminders, consent to email."""
+    client = consenting_client
+    theme = ResistanceTheme.objects.filter(practice=None).first()
+    note = session_note_create(
+        actor=therapist,
+        client=client,
+        session_date=TODAY - datetime.timedelta(days=7),
+        sections={
+            "data": "Spoke about the Tuesday group.",
+            "assessment": "Ambivalent.",
+            "plan": "Listen online.",
+        },
+        themes={theme: 3},
+        next_steps="Try a meeting with the camera off.",
+    )
+    note = session_note_sign(actor=therapist, note=note)
+    addendum_create(actor=therapist, note=note, text="Correction: it was the Thursday group.")
+    session_note_create(
+        actor=therapist, client=client, session_date=TODAY, sections={"data": "Draft so far."}
+    )
+    LadderMoveFactory(client=client, step=2, reached_on=TODAY - datetime.timedelta(days=3))
+    plan = make_plan(client=client, starts_on=TODAY - datetime.timedelta(days=14))
+    AttendanceFactory(
+        plan=plan,
+        occurrence_start=datetime.datetime(2026, 3, 31, 23, 0, tzinfo=UTC),
+        status=AttendanceStatus.ATTENDED,
+        reported_by=ReportedBy.CLIENT,
+        reported_at=datetime.datetime(2026, 4, 1, 1, 0, tzinfo=UTC),
+    )
+    reminders_plan(now=NOW)
+    return client
+
+
+def export(browser, client, **fields):
+    data = {
+        "recipient": "Dr. Lee, Riverside Treatment Center",
+        "purpose": "Continuity of care, with the client's written consent of April 2.",
+        "sections": RecordSection.values,
+        "format": "json",
+        **fields,
+    }
+    return browser.post(reverse("clients:record_export", args=[client.pk]), data)
+
+
+# --- Scope: a practice admin's pages only -------------------------------------------------
+
+
+@pytest.mark.parametrize("page", RECORD_PAGES)
+@pytest.mark.parametrize("who", ["therapist", "colleague", "manager", "outsider", "other_admin"])
+def test_record_pages_are_not_found_for_anyone_but_an_admin_of_the_practice(
+    request, as_user, client_record, page, who
+):
+    browser = as_user(request.getfixturevalue(who))
+    url = reverse(f"clients:{page}", args=[client_record.pk])
+
+    assert browser.get(url).status_code == 404
+    if page != "record_disclosures":  # a read-only page
+        assert browser.post(url, {"confirm": "on", "requested_on": "2026-04-01"}).status_code == 404
+    client_record.refresh_from_db()
+    assert not client_record.is_restricted
+    assert not Disclosure.objects.exists()
+
+
+@pytest.mark.parametrize("page", RECORD_PAGES)
+def test_an_admin_of_the_practice_opens_each_record_page(
+    as_user, practice_admin, client_record, page
+):
+    response = as_user(practice_admin).get(reverse(f"clients:{page}", args=[client_record.pk]))
+
+    assert response.status_code == 200
+
+
+def test_the_client_page_links_the_record_pages_for_an_admin_only(
+    as_user, practice_admin, therapist, client_record
+):
+    export_url = reverse("clients:record_export", args=[client_record.pk])
+    detail = reverse("clients:detail", args=[client_record.pk])
+
+    assert export_url in as_user(practice_admin).get(detail).content.decode()
+    assert export_url not in as_user(therapist).get(detail).content.decode()
+
+
+# --- Export as a disclosure ----------------------------------------------------------------
+
+
+def test_json_export_is_a_download_with_the_whole_record_and_the_part2_notice(
+    as_user, practice_admin, full_record
+):
+    response = export(as_user(practice_admin), full_record)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert full_record.preferred_name not in response["Content-Disposition"]
+    record = json.loads(response.content)
+    assert record["notice"] == {"citation": "42 CFR 2.32(a)(1)", "text": PART2_NOTICE}
+    assert "42 CFR part 2" in record["notice"]["text"]
+    assert record["client"]["preferred_name"] == "Riley"
+    assert record["client"]["contact_email"] == "riley@example.net"
+    assert record["disclosure"]["recipient"] == "Dr. Lee, Riverside Treatment Center"
+    signed, draft = record["session_notes"]
+    assert (signed["status"], draft["status"]) == ("Signed", "Draft")
+    assert {"key": "data", "label": "Data", "text": "Spoke about the Tuesday group."} in signed[
+        "sections"
+    ]
+    assert signed["next_steps"] == "Try a meeting with the camera off."
+    assert [a["text"] for a in signed["addenda"]] == ["Correction: it was the Thursday group."]
+    assert signed["themes"][0]["intensity"] == 3
+    assert record["themes_voiced"][0]["session_date"] == "2026-03-30"
+    assert [move["step"] for move in record["ladder_moves"]] == [2]
+    [plan] = record["meeting_plans"]
+    assert [row["status"] for row in plan["attendance"]] == ["Attended"]
+    assert sum(row["count"] for row in record["reminders"]["by_kind_and_status"]) == (
+        Reminder.objects.filter(plan__client=full_record).count()
+    )
+    assert record["email_consent"]["consented_at"].startswith("2026-01-05")
+    assert record["earlier_disclosures"] == []
+    assert record["outcome_measures"] == []
+
+
+def test_each_export_is_recorded_as_a_disclosure_and_audited(as_user, practice_admin, full_record):
+    browser = as_user(practice_admin)
+    export(browser, full_record, format="json")
+    export(browser, full_record, format="html", recipient="The client", sections=["notes"])
+
+    first, second = Disclosure.objects.order_by("made_at", "id")
+    assert (first.client, first.practice, first.made_by, first.format) == (
+        full_record,
+        full_record.practice,
+        practice_admin,
+        "json",
+    )
+    assert first.purpose.startswith("Continuity of care")
+    assert (second.recipient, second.sections, second.format) == ("The client", ["notes"], "html")
+    events = AuditEvent.objects.filter(client_id=full_record.pk, actor=practice_admin)
+    assert events.filter(action=AuditAction.EXPORT).count() == 2
+    assert sorted(
+        events.filter(action=AuditAction.DISCLOSE).values_list("object_id", flat=True)
+    ) == sorted([str(first.pk), str(second.pk)])
+
+
+def test_a_later_export_lists_the_earlier_disclosures(as_user, practice_admin, full_record):
+    browser = as_user(practice_admin)
+    export(browser, full_record, recipient="First recipient")
+
+    record = json.loads(export(browser, full_record, recipient="Second recipient").content)
+
+    assert [row["recipient"] for row in record["earlier_disclosures"]] == ["First recipient"]
+
+
+def test_an_export_holds_only_the_sections_chosen(as_user, practice_admin, full_record):
+    record = json.loads(export(as_user(practice_admin), full_record, sections=["ladder"]).content)
+
+    assert "ladder_moves" in record
+    assert not {"session_notes", "email_consent", "meeting_plans"} & set(record)
+    assert "contact_email" not in record["client"]  # the profile was not chosen
+    assert record["notice"]["text"] == PART2_NOTICE  # the notice goes with every export
+
+
+def test_printable_export_carries_the_notice_and_its_own_print_styles(
+    as_user, practice_admin, full_record
+):
+    response = export(as_user(practice_admin), full_record, format="html")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This record which has been disclosed to you is protected by Federal" in page
+    assert page.count("42 CFR 2.32(a)(1)") == 2  # at the top and the bottom
+    assert "css/print.css" in page
+    assert "Spoke about the Tuesday group." in page
+    assert "Correction: it was the Thursday group." in page
+    assert 'style="' not in page and "<script" not in page
+    assert Disclosure.objects.get().format == "html"
+
+
+def test_an_export_without_recipient_or_purpose_is_refused_and_not_recorded(
+    as_user, practice_admin, full_record
+):
+    response = export(as_user(practice_admin), full_record, recipient="  ", purpose="")
+
+    assert response.status_code == 400
+    assert not Disclosure.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.DISCLOSE).exists()
+
+
+def test_an_export_with_an_unknown_section_or_format_is_refused(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+
+    assert export(browser, full_record, sections=["everything"]).status_code == 400
+    assert export(browser, full_record, format="pdf").status_code == 400
+    assert not Disclosure.objects.exists()
+
+
+def test_the_disclosures_page_lists_each_disclosure_and_is_audited(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    export(browser, full_record, recipient="Riverside <b>Center</b>")
+
+    response = browser.get(reverse("clients:record_disclosures", args=[full_record.pk]))
+
+    page = response.content.decode()
+    assert "Riverside &lt;b&gt;Center&lt;/b&gt;" in page
+    assert "Continuity of care" in page
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW, client_id=full_record.pk, actor=practice_admin
+    ).exists()
+
+
+def test_export_queries_do_not_grow_with_the_record(
+    practice_admin, full_record, therapist, django_assert_max_num_queries
+):
+    from clients.services.records import client_record_disclose
+
+    def run():
+        client_record_disclose(
+            actor=practice_admin,
+            client=full_record,
+            recipient="R",
+            purpose="P",
+            sections=RecordSection.values,
+            format="json",
+        )
+
+    with django_assert_max_num_queries(30) as small:
+        run()
+    for day in range(20):
+        note = session_note_create(
+            actor=therapist,
+            client=full_record,
+            session_date=TODAY - datetime.timedelta(days=30 + day),
+            sections={"data": f"Session {day}"},
+        )
+        note = session_note_sign(actor=therapist, note=note)
+        addendum_create(actor=therapist, note=note, text="More.")
+        LadderMoveFactory(client=full_record, step=1 + day % 8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        run()
+
+
+# --- Erasure request -------------------------------------------------------------------------
+
+
+def restrict(browser, client, **fields):
+    return browser.post(
+        reverse("clients:record_erasure", args=[client.pk]),
+        {"requested_on": "2026-04-03", "confirm": "on", **fields},
+    )
+
+
+def test_an_erasure_request_restricts_the_record_instead_of_deleting_it(
+    as_user, practice_admin, full_record, mailoutbox
+):
+    queued = Reminder.objects.filter(plan__client=full_record, status=ReminderStatus.QUEUED)
+    assert queued.exists()  # there was something to stop
+
+    response = restrict(as_user(practice_admin), full_record)
+
+    assert response.status_code == 302
+    client = Client.objects.get(pk=full_record.pk)
+    assert client.is_restricted
+    assert (client.erasure_requested_on, client.restricted_at, client.restricted_by) == (
+        datetime.date(2026, 4, 3),
+        NOW,
+        practice_admin,
+    )
+    assert (client.status, client.discharged_on) == (ClientStatus.DISCHARGED, TODAY)
+    assert (client.contact_email, client.notes, client.latitude) == ("", "", None)
+    assert client.email_consent_withdrawn_at == NOW and not client.has_email_consent
+    assert not Reminder.objects.filter(
+        plan__client=client, status__in=[ReminderStatus.QUEUED, ReminderStatus.SENDING]
+    ).exists()
+    # The clinical record is kept.
+    assert SessionNote.objects.filter(client=client).count() == 2
+    assert AuditEvent.objects.filter(
+        action=AuditAction.RESTRICT, client_id=client.pk, actor=practice_admin
+    ).exists()
+    # Nothing goes out, now or later: no rows to send, none planned again.
+    for hours in (0, 2, 30):
+        with time_machine.travel(NOW + datetime.timedelta(hours=hours), tick=False):
+            assert reminders_plan(now=timezone.now()) == 0
+            reminders_dispatch(time_budget=5)
+    assert mailoutbox == []
+
+
+def test_a_restricted_client_cannot_be_edited_or_emailed(
+    as_user, practice_admin, therapist, full_record
+):
+    restrict(as_user(practice_admin), full_record)
+    client = Client.objects.get(pk=full_record.pk)
+    edit = reverse("clients:edit", args=[client.pk])
+
+    response = as_user(practice_admin).post(
+        edit,
+        {
+            "preferred_name": "Riley",
+            "primary_therapist": therapist.pk,
+            "contact_email": "again@example.net",
+            "time_zone": "America/New_York",
+            "stage_of_change": "action",
+            "status": "active",
+            "attendance_preference": "any",
+            "program_preference": "any",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "restricted after an erasure request" in response.content.decode()
+    client.refresh_from_db()
+    assert (client.contact_email, client.status) == ("", ClientStatus.DISCHARGED)
+    with pytest.raises(Exception, match="discharged"):
+        email_consent_record(actor=therapist, client=client)
+    client.refresh_from_db()
+    assert not client.has_email_consent
+
+
+def test_the_database_keeps_a_restricted_record_closed(practice_admin, full_record):
+    from django.db import IntegrityError, transaction
+
+    client = client_restrict(actor=practice_admin, client=full_record, requested_on=TODAY)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Client.objects.filter(pk=client.pk).update(status=ClientStatus.ACTIVE, discharged_on=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Client.objects.filter(pk=client.pk).update(email_consent_withdrawn_at=None)
+
+
+def test_an_erasure_request_needs_the_confirmation_and_a_date_not_in_the_future(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+
+    assert restrict(browser, full_record, confirm="").status_code == 400
+    assert restrict(browser, full_record, requested_on="2026-04-07").status_code == 400
+    assert restrict(browser, full_record, requested_on="not a date").status_code == 400
+    full_record.refresh_from_db()
+    assert not full_record.is_restricted and full_record.contact_email
+
+
+def test_the_client_page_shows_a_restricted_badge(as_user, practice_admin, full_record):
+    browser = as_user(practice_admin)
+    restrict(browser, full_record)
+
+    page = browser.get(reverse("clients:detail", args=[full_record.pk])).content.decode()
+
+    assert 'id="restricted-badge"' in page
+    assert reverse("clients:record_delete", args=[full_record.pk]) in page
+
+
+# --- Deletion after the retention period ---------------------------------------------------
+
+
+def delete(browser, client):
+    return browser.post(reverse("clients:record_delete", args=[client.pk]), {"confirm": "on"})
+
+
+def test_deletion_is_refused_during_the_retention_period(as_user, practice_admin, full_record):
+    browser = as_user(practice_admin)
+    restrict(browser, full_record)
+    last_day = TODAY + datetime.timedelta(days=2554)
+
+    with time_machine.travel(datetime.datetime.combine(last_day, datetime.time(12), UTC)):
+        response = delete(as_user(practice_admin), full_record)  # a fresh sign-in, years later
+
+    assert response.status_code == 400
+    assert "must be kept until April" in response.content.decode()
+    assert Client.objects.filter(pk=full_record.pk).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.DELETE).exists()
+
+
+def test_deletion_is_refused_for_a_record_that_is_not_restricted(
+    as_user, practice_admin, full_record
+):
+    response = delete(as_user(practice_admin), full_record)
+
+    assert response.status_code == 400
+    assert "Only a record restricted by an erasure request" in response.content.decode()
+    assert Client.objects.filter(pk=full_record.pk).exists()
+
+
+def test_after_the_retention_period_an_admin_deletes_the_record_and_the_audit_trail_remains(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    export(browser, full_record)
+    restrict(browser, full_record)
+    client_id = full_record.pk
+    trail_before = set(AuditEvent.objects.filter(client_id=client_id).values_list("pk", flat=True))
+    assert len(trail_before) > 5
+    first_day = TODAY + datetime.timedelta(days=2555)
+
+    with time_machine.travel(datetime.datetime.combine(first_day, datetime.time(12), UTC)):
+        browser = as_user(practice_admin)  # a fresh sign-in, years later
+        response = delete(browser, full_record)
+
+    assert response.status_code == 302
+    assert not Client.objects.filter(pk=client_id).exists()
+    for model, path in (
+        (SessionNote, "client_id"),
+        (Addendum, "note__client_id"),
+        (LadderMove, "client_id"),
+        (MeetingPlan, "client_id"),
+        (Attendance, "plan__client_id"),
+        (Reminder, "plan__client_id"),
+        (Disclosure, "client_id"),
+    ):
+        assert not model.objects.filter(**{path: client_id}).exists(), model
+    trail_after = set(AuditEvent.objects.filter(client_id=client_id).values_list("pk", flat=True))
+    assert trail_before < trail_after
+    assert AuditEvent.objects.filter(
+        action=AuditAction.DELETE, client_id=client_id, actor=practice_admin
+    ).exists()
+    # The audit page still finds the trail of the deleted record by its number.
+    page = browser.get(reverse("audit:log"), {"client": str(client_id)}).content.decode()
+    assert f"no. {client_id}" in page and "(deleted)" in page
+
+
+def test_the_retention_period_comes_from_the_settings(settings, practice_admin, full_record):
+    settings.RECORD_RETENTION_DAYS = 30
+    client = client_restrict(actor=practice_admin, client=full_record, requested_on=TODAY)
+
+    assert retention_ends_on(client) == TODAY + datetime.timedelta(days=30)
+    with time_machine.travel(NOW + datetime.timedelta(days=30), tick=False):
+        client_delete(actor=practice_admin, client=client)
+    assert not Client.objects.filter(pk=client.pk).exists()
+
+
+def test_retention_counts_from_an_earlier_discharge(settings, practice_admin, full_record):
+    Client.objects.filter(pk=full_record.pk).update(
+        status=ClientStatus.DISCHARGED, discharged_on=datetime.date(2019, 1, 2)
+    )
+    full_record.refresh_from_db()
+
+    client = client_restrict(actor=practice_admin, client=full_record, requested_on=TODAY)
+
+    assert client.discharged_on == datetime.date(2019, 1, 2)
+    assert retention_ends_on(client) == datetime.date(2025, 12, 31)
+    client_delete(actor=practice_admin, client=client)
+    assert not Client.objects.filter(pk=client.pk).exists()
