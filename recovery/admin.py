@@ -3,17 +3,28 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery.models import AuditEvent, Heartbeat, Practice, Role, User
 
 
-def _is_practice_admin(request: HttpRequest) -> bool:
+def _is_verified_practice_admin(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_active and user.is_staff and (user.role == Role.ADMIN or user.is_superuser))
+    return bool(
+        user.is_active
+        and user.is_staff
+        and (user.role == Role.ADMIN or user.is_superuser)
+        # Two-factor, always, whatever REQUIRE_2FA says (django-otp's OTPAdminSite's rule).
+        # recovery.middleware.TwoFactorMiddleware sends an unverified admin to the code page.
+        and user.is_verified()
+    )
 
 
 # The Django admin is for practice admins only: managers and therapists use the app's pages.
-admin.site.has_permission = _is_practice_admin
+admin.site.has_permission = _is_verified_practice_admin
 admin.site.site_header = "Recovery Bridge administration"
 admin.site.site_title = "Recovery Bridge admin"
 admin.site.index_title = "Practice administration"
@@ -28,12 +39,17 @@ class PracticeScopedAdmin(admin.ModelAdmin):
     operator) sees everything.
     """
 
+    # For a model of another app, which cannot carry PRACTICE_PATH itself.
+    practice_path: str | None = None
+
     def scope(self, request: HttpRequest, queryset: QuerySet, model: type[Model]) -> QuerySet:
         if request.user.is_superuser:
             return queryset
         if model is Practice:
             return queryset.filter(pk=request.user.practice_id)
         path = getattr(model, "PRACTICE_PATH", None)
+        if model is self.model and self.practice_path:
+            path = self.practice_path
         if path is None:
             return queryset
         own = Q(**{path: request.user.practice_id})
@@ -130,6 +146,33 @@ class HeartbeatAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Alive")
     def is_fresh(self, obj: Heartbeat) -> bool:
         return obj.is_fresh
+
+    def has_add_permission(self, request):
+        return False
+
+
+# django-otp's own admin pages, limited to the admin's practice. An admin may see who has set
+# up two-factor, reset a device's throttling or delete a lost phone's device (the person then
+# sets up again); never add one, and never see a key or code (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(TOTPDevice)
+class PracticeTOTPDeviceAdmin(PracticeScopedAdmin, TOTPDeviceAdmin):
+    practice_path = "user__practice"
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        # Without django-otp's QR code pages: people set up their own app while signed in.
+        return admin.ModelAdmin.get_urls(self)
+
+
+@admin.register(StaticDevice)
+class PracticeStaticDeviceAdmin(PracticeScopedAdmin, StaticDeviceAdmin):
+    practice_path = "user__practice"
 
     def has_add_permission(self, request):
         return False

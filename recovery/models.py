@@ -258,3 +258,23 @@ class Heartbeat(models.Model):
     def is_fresh(self) -> bool:
         """Fresh while it is no older than three missed beats."""
         return self.age_seconds <= 3 * settings.HEARTBEAT_SECONDS
+
+
+class UserSession(models.Model):
+    """One signed-in session of a member of staff.
+
+    Django's session table cannot be searched by user, so signing out, a password change and
+    deactivation find the person's other sessions here (recovery.sessions).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} since {self.signed_in_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ FIELD_ENCRYPTION_KEY.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -102,10 +103,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets request.user.is_verified() from the session's two-factor device.
+    "django_otp.middleware.OTPMiddleware",
     "recovery.middleware.PracticeTimeZoneMiddleware",
     "recovery.headers.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits first, then the two-factor gate (see the README).
+    "recovery.middleware.SessionTimeoutMiddleware",
+    "recovery.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into the calm sign-in page (recovery.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "recovery.urls"
@@ -121,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "recovery.context_processors.session_timeout",
             ],
         },
     },
@@ -162,12 +171,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out email and IP before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Two-factor sign-in (django-otp, TOTP apps plus one-time backup codes). When on, every
+# member of staff sets it up and passes it after their password; production turns it on by
+# default, the laptop demo leaves it off. Whoever has set it up passes it in any case, and
+# the Django admin always demands it (recovery.middleware.TwoFactorMiddleware).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "Recovery Bridge"
+# The admin lists devices but never shows a secret key or a backup code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Lockout (django-axes): 5 failures for one email from one IP address lock that pair out
+# for 15 minutes, counted from the fifth failure; a success clears the count. Another IP,
+# or another email from this IP, is not affected, so nobody can lock a colleague out from
+# afar. Unknown emails are counted the same way as real ones and get the same message.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "recovery.lockout.attempted_email"
+AXES_LOCKOUT_CALLABLE = "recovery.lockout.locked_out_response"
+# Axes' admin pages would list every practice's sign-in attempts; lockouts end by themselves
+# (or `manage.py axes_reset_username <email>` for the operator).
+AXES_ENABLE_ADMIN = False
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-# Clinical records: a session never outlives a working day.
+# Clinical records: a session never outlives a working day, however busy (counted from
+# sign-in, enforced on the server by recovery.middleware.SessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+# Signed out after this long without a request; the browser warns this long before.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 15 * 60)
+SESSION_IDLE_WARNING_SECONDS = 60
 
 # How often a draft session note saves itself while someone types.
 NOTE_AUTOSAVE_SECONDS = env_int("NOTE_AUTOSAVE_SECONDS", 30)

@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import cache
 from django.test import Client as HttpClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery.models import Role
 from tests.factories import ClientFactory, PracticeFactory, UserFactory
@@ -59,9 +61,27 @@ def client_record(therapist):
     return ClientFactory(primary_therapist=therapist, preferred_name="Jordan")
 
 
-def signed_in(user) -> HttpClient:
+def pass_two_factor(browser: HttpClient, user) -> None:
+    """Mark the browser's session as having passed two-factor, as django_otp.login() does
+    after a good code, with the user's authenticator (one is set up if they have none)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator")
+    session = browser.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def signed_in(user, *, verified: bool = True) -> HttpClient:
+    """A test client signed in as `user`, past two-factor unless `verified=False`, so pages
+    open whether REQUIRE_2FA is on or off.
+
+    force_login rather than login(): django-axes needs a request to check every password.
+    """
     browser = HttpClient()
     browser.force_login(user)
+    if verified:
+        pass_two_factor(browser, user)
     return browser
 
 
