@@ -89,7 +89,11 @@ def client_record_disclose(
     format: str,
     request: HttpRequest | None = None,
 ) -> tuple[Disclosure, dict]:
-    """Record the disclosure, audit it, and return it with the record to hand over."""
+    """Record the disclosure, audit it, and return it with the record to hand over.
+
+    A restricted record can still be disclosed: the client's right of access and legal
+    claims outlive an erasure request, and the purpose says which applies.
+    """
     ensure_practice_admin(actor, client)
     sections = [key for key in RecordSection.values if key in set(sections)]
     errors = {}

@@ -507,3 +507,17 @@ def test_retention_counts_from_an_earlier_discharge(settings, practice_admin, fu
     assert retention_ends_on(client) == datetime.date(2025, 12, 31)
     client_delete(actor=practice_admin, client=client)
     assert not Client.objects.filter(pk=client.pk).exists()
+
+
+def test_a_restricted_record_can_still_be_disclosed_without_its_wiped_details(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    restrict(browser, full_record)
+
+    record = json.loads(export(browser, full_record, purpose="The client's access request").content)
+
+    assert record["client"]["contact_email"] == ""
+    assert record["client"]["restricted_at"].startswith("2026-04-06")
+    assert len(record["session_notes"]) == 2  # the clinical record was kept
+    assert Disclosure.objects.filter(client=full_record).count() == 1
