@@ -1,9 +1,12 @@
 """Shared fixtures: in every test, an owner, a colleague and an outsider (as healthchecks does)."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import Client as HttpClient
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery.models import Role
@@ -88,3 +91,15 @@ def signed_in(user, *, verified: bool = True) -> HttpClient:
 @pytest.fixture
 def as_user():
     return signed_in
+
+
+def current_totp(device: TOTPDevice) -> str:
+    """The code an authenticator app shows for this device now (time-machine's now in tests)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def totp_code():
+    return current_totp
