@@ -21,7 +21,6 @@ from tests.security.test_idor import (
     SHARED,
     Ids,
     NoIds,
-    Shared,
     SignedLink,
     classify,
 )
@@ -87,9 +86,6 @@ def test_only_the_one_click_unsubscribe_is_exempt():
 
 
 def test_every_post_without_a_token_is_refused(world, as_user):
-    assert all(
-        isinstance(classify(r), Ids | NoIds | Shared | SignedLink | str) for r in ROUTES_WALKED
-    )
     # The sign-in security apps' rows, so the admin's pages for them have a row to name.
     if "otp_totp.TOTPDevice" in ADMIN_MODELS:
         TOTPDevice = apps.get_model("otp_totp", "TOTPDevice")
