@@ -310,3 +310,11 @@ def test_settings_from_the_environment(tmp_path):
         _settings_value("settings.REQUIRE_2FA", tmp_path, **PRODUCTION, REQUIRE_2FA="0") == "False"
     )
     assert _settings_value("settings.REQUIRE_2FA", tmp_path, REQUIRE_2FA="1") == "True"
+
+
+def test_signed_in_pages_carry_the_idle_warning(therapist, client):
+    body = signed_in(therapist).get(reverse("clients:caseload")).content.decode()
+    assert 'data-idle-seconds="900"' in body
+    assert 'data-warning-seconds="60"' in body  # a minute before
+    assert "/static/js/idle.js" in body
+    assert "js/idle.js" not in client.get(reverse("login")).content.decode()
