@@ -18,8 +18,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Lag, TruncMonth
 from django.utils import timezone
 
 from clients.models import (
@@ -77,21 +78,27 @@ def funnel(clients: QuerySet[Client], period: Period) -> dict:
         .values_list("step")
         .annotate(n=Count("id"))
     )
-    previous = Subquery(
-        LadderMove.objects.filter(client=OuterRef("client"))
-        .filter(
-            Q(reached_on__lt=OuterRef("reached_on"))
-            | Q(reached_on=OuterRef("reached_on"), created_at__lt=OuterRef("created_at"))
-        )
-        .order_by("-reached_on", "-created_at", "-id")
-        .values("step")[:1]
-    )
+    # Each move's previous step by a window over the clients' whole ladder history (one
+    # sort, not a lookup per move); only then are the period's moves counted.
     moves = (
-        LadderMove.objects.filter(client__in=clients, reached_on__range=(period.start, period.end))
-        .annotate(previous=previous)
+        LadderMove.objects.filter(client__in=clients)
+        .annotate(
+            previous=Window(
+                Lag("step"),
+                partition_by=[F("client_id")],
+                order_by=[F("reached_on").asc(), F("created_at").asc(), F("id").asc()],
+            )
+        )
         .aggregate(
-            up=Count("id", filter=Q(previous__lt=F("step")) | Q(previous__isnull=True)),
-            down=Count("id", filter=Q(previous__gt=F("step"))),
+            up=Count(
+                "id",
+                filter=Q(reached_on__range=(period.start, period.end))
+                & (Q(previous__lt=F("step")) | Q(previous__isnull=True)),
+            ),
+            down=Count(
+                "id",
+                filter=Q(reached_on__range=(period.start, period.end), previous__gt=F("step")),
+            ),
         )
     )
     steps = [(0, "Not started"), *LadderStep.choices]
@@ -168,61 +175,72 @@ def drifting(
     first. Returns (how many in all, the first `limit` of them)."""
     today = now.date()
     missed_since = now - datetime.timedelta(days=settings.DRIFT_MISSED_WINDOW_DAYS)
+    # Which clients drift is decided by three uncorrelated subqueries, each read once through
+    # an index (PostgreSQL hashes them); the per-client figures shown are then looked up for
+    # the rows on the page only.
+    missed_recently = Attendance.objects.filter(
+        status=AttendanceStatus.MISSED, occurrence_start__gte=missed_since
+    )
+    missed_often = (
+        missed_recently.order_by()
+        .values("plan__client")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.DRIFT_MISSED_MEETINGS)
+        .values("plan__client")
+    )
+    lapse = SessionNote.objects.filter(
+        lapse_reported=True,
+        session_date__gte=today - datetime.timedelta(days=settings.DRIFT_LAPSE_DAYS),
+    )
+    quiet_since = today - datetime.timedelta(days=settings.DRIFT_NO_SESSION_DAYS)
+    seen_lately = SessionNote.objects.filter(session_date__gte=quiet_since).values("client")
     missed = (
-        Attendance.objects.filter(
-            plan__client=OuterRef("pk"),
-            status=AttendanceStatus.MISSED,
-            occurrence_start__gte=missed_since,
-        )
+        missed_recently.filter(plan__client=OuterRef("pk"))
         .order_by()
         .values("plan__client")
         .annotate(n=Count("id"))
         .values("n")
-    )
-    lapse = SessionNote.objects.filter(
-        client=OuterRef("pk"),
-        lapse_reported=True,
-        session_date__gte=today - datetime.timedelta(days=settings.DRIFT_LAPSE_DAYS),
     )
     last_session = (
         SessionNote.objects.filter(client=OuterRef("pk"))
         .order_by("-session_date")
         .values("session_date")[:1]
     )
-    quiet_since = today - datetime.timedelta(days=settings.DRIFT_NO_SESSION_DAYS)
     rows = (
         clients.filter(status=ClientStatus.ACTIVE)
+        .filter(Q(pk__in=missed_often) | Q(pk__in=lapse.values("client")) | ~Q(pk__in=seen_lately))
         .annotate(
             missed=Coalesce(Subquery(missed), Value(0), output_field=IntegerField()),
-            lapse=Exists(lapse),
+            lapse=Exists(lapse.filter(client=OuterRef("pk"))),
             last_session=Subquery(last_session),
-        )
-        .filter(
-            Q(missed__gte=settings.DRIFT_MISSED_MEETINGS)
-            | Q(lapse=True)
-            | Q(last_session__lt=quiet_since)
-            | Q(last_session__isnull=True)
+            # How many drift in all, on every row: the count and the page in one query.
+            total=Window(Count("id")),
         )
         .select_related("primary_therapist")
-        .order_by(F("last_session").asc(nulls_first=True), "preferred_name")
+        .order_by(F("last_session").asc(nulls_first=True), "preferred_name", "pk")
     )
-    total = rows.count()
+    page = list(rows[:limit] if limit else rows)
+    total = page[0].total if page else 0
     found = []
-    for client in rows[:limit] if limit else rows:
+    for client in page:
         reasons = []
         if client.missed >= settings.DRIFT_MISSED_MEETINGS:
-            reasons.append(f"missed {client.missed} planned meetings in 30 days")
+            reasons.append(
+                f"missed {client.missed} planned meetings"
+                f" in {settings.DRIFT_MISSED_WINDOW_DAYS} days"
+            )
         if client.lapse:
             reasons.append("lapse flagged")
         if client.last_session is None or client.last_session < quiet_since:
-            reasons.append("no session in 21 days")
+            reasons.append(f"no session in {settings.DRIFT_NO_SESSION_DAYS} days")
         found.append({"client": client, "reasons": reasons})
     return total, found
 
 
 def themes(clients: QuerySet[Client], period: Period) -> dict:
+    # NoteTheme carries its note's client and day, so this reads one index, joining no notes.
     tagged = NoteTheme.objects.filter(
-        note__client__in=clients, note__session_date__range=(period.start, period.end)
+        client__in=clients, session_date__range=(period.start, period.end)
     )
     overall = list(
         tagged.values("theme__name")
@@ -230,7 +248,7 @@ def themes(clients: QuerySet[Client], period: Period) -> dict:
         .order_by("-times", "theme__name")
     )
     monthly = list(
-        tagged.annotate(month=TruncMonth("note__session_date"))
+        tagged.annotate(month=TruncMonth("session_date"))
         .values("month", "theme__name")
         .annotate(times=Count("id"))
         .order_by("month", "theme__name")
@@ -240,9 +258,10 @@ def themes(clients: QuerySet[Client], period: Period) -> dict:
 
 def reminders_summary(clients: QuerySet[Client], *, now: datetime.datetime) -> dict:
     since = now - datetime.timedelta(days=30)
-    counts = Reminder.objects.filter(plan__client__in=clients).aggregate(
-        sent=Count("id", filter=Q(status=ReminderStatus.SENT, sent_at__gte=since)),
-        failed=Count("id", filter=Q(status=ReminderStatus.FAILED, due_at__gte=since)),
+    sent = Q(status=ReminderStatus.SENT, sent_at__gte=since)
+    failed = Q(status=ReminderStatus.FAILED, due_at__gte=since)
+    counts = Reminder.objects.filter(sent | failed, plan__client__in=clients).aggregate(
+        sent=Count("id", filter=sent), failed=Count("id", filter=failed)
     )
     counts["answered"] = Attendance.objects.filter(
         plan__client__in=clients, reported_by=ReportedBy.CLIENT, reported_at__gte=since

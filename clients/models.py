@@ -426,8 +426,10 @@ class SessionNote(models.Model):
         indexes = [
             # A client's timeline, newest first.
             models.Index(fields=["client", "-session_date"], name="note_client_date"),
-            # The dashboard's themes of the period: notes by session date across a practice.
-            models.Index(fields=["session_date"], name="note_session_date"),
+            # The dashboard's drifting clients (clients.dashboard.drifting: seen lately, lapses
+            # flagged): notes by session date across a practice, with the client included so
+            # the index alone answers.
+            models.Index(fields=["session_date"], include=["client"], name="note_session_date"),
             # Notes left unsigned, per author.
             models.Index(
                 fields=["author", "session_date"],
@@ -445,6 +447,10 @@ class SessionNote(models.Model):
         if self.pk and SessionNote.objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists():
             raise SignedNoteError("A signed note cannot be changed; add an addendum instead.")
         super().save(*args, **kwargs)
+        # The themes carry the session day for the dashboard; a draft's date may change.
+        self.note_themes.exclude(session_date=self.session_date).update(
+            session_date=self.session_date
+        )
 
     def delete(self, *args, **kwargs):
         if self.is_signed:
@@ -473,9 +479,23 @@ class NoteTheme(models.Model):
     intensity = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(3)]
     )
+    # Copies of the note's client and session day, kept by save() here and by
+    # SessionNote.save(), so the practice-wide theme counts read this table alone instead of
+    # joining every note of the period.
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", editable=False)
+    session_date = models.DateField(editable=False)
 
     class Meta:
         ordering = ["-intensity", "theme__position"]
+        indexes = [
+            # The dashboard's themes of the period, overall and by month
+            # (clients.dashboard.themes): read from the index alone.
+            models.Index(
+                fields=["session_date"],
+                include=["client", "theme", "intensity"],
+                name="note_theme_session_date",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["note", "theme"], name="note_theme_once"),
             models.CheckConstraint(
@@ -489,6 +509,8 @@ class NoteTheme(models.Model):
     def save(self, *args, **kwargs):
         if self.note.is_signed:
             raise SignedNoteError("The themes of a signed note cannot be changed.")
+        self.client_id = self.note.client_id
+        self.session_date = self.note.session_date
         super().save(*args, **kwargs)
 
 
@@ -680,7 +702,21 @@ class Attendance(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "occurrence_start"], name="attendance_status_when"),
+            # The dashboard's attendance share (clients.dashboard.attendance_share) and missed
+            # meetings (drifting): attendance by status and time; the plan is included so the
+            # index alone answers.
+            models.Index(
+                fields=["status", "occurrence_start"],
+                include=["plan"],
+                name="attendance_status_when",
+            ),
+            # The dashboard's "answered" reminders (clients.dashboard.reminders_summary):
+            # answers clients gave by one-click link, by when.
+            models.Index(
+                fields=["reported_at"],
+                condition=Q(reported_by="client"),
+                name="attendance_client_answers",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -746,6 +782,12 @@ class Reminder(models.Model):
                 fields=["due_at"],
                 condition=Q(status__in=["queued", "sending"]),
                 name="reminder_to_dispatch",
+            ),
+            # The dashboard's reminders sent and failed in the last 30 days
+            # (clients.dashboard.reminders_summary).
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="reminder_sent_when"),
+            models.Index(
+                fields=["due_at"], condition=Q(status="failed"), name="reminder_failed_when"
             ),
         ]
 

@@ -353,7 +353,16 @@ def write_notes(story: Story, client: Client, themes: dict) -> tuple[list, list,
         )
         notes.append(note)
         stamps.append(signed_at)
-        rows += [NoteTheme(note=note, theme=themes[slug], intensity=lvl) for slug, lvl in voiced]
+        rows += [
+            NoteTheme(
+                note=note,
+                client=client,
+                session_date=note.session_date,
+                theme=themes[slug],
+                intensity=lvl,
+            )
+            for slug, lvl in voiced
+        ]
         previous = day
     return notes, rows, stamps
 

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients import dashboard
-from clients.models import ResistanceTheme
+from clients.models import Client, ResistanceTheme
+from clients.services.notes import session_note_update
 from tests.factories import (
     AttendanceFactory,
     ClientFactory,
@@ -192,7 +193,7 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
 
 
 # Session, user, practice, therapists (filter form), then one or two per figure.
-DASHBOARD_QUERIES = 16
+DASHBOARD_QUERIES = 15
 
 
 def _queries(browser) -> int:
@@ -229,3 +230,27 @@ def test_attendance_share_runs_for_26_weeks_ending_today(practice_data):
     assert len(rows) == 26
     assert rows[-1]["week_ending"] == TODAY
     assert rows[-1]["share"] == round(100 * 1 / 3, 1)
+
+
+def test_theme_counts_follow_a_draft_whose_session_date_moves(therapist, client_record):
+    """Theme rows carry their note's day for the dashboard; moving the draft moves them."""
+    theme = ResistanceTheme.objects.filter(practice=None).first()
+    note = SessionNoteFactory(client=client_record, author=therapist, session_date=TODAY - DAY)
+    NoteThemeFactory(note=note, theme=theme, intensity=2)
+    clients = Client.objects.filter(pk=client_record.pk)
+    october = dashboard.Period(start=datetime.date(2026, 10, 1), end=datetime.date(2026, 10, 31))
+    assert dashboard.themes(clients, october)["overall"] == []
+
+    session_note_update(
+        actor=therapist,
+        note=note,
+        expected_version=note.version,
+        session_date=datetime.date(2026, 10, 15),
+    )
+
+    overall = dashboard.themes(clients, october)["overall"]
+    assert [(row["theme__name"], row["times"]) for row in overall] == [(theme.name, 1)]
+    monthly = dashboard.themes(clients, october)["monthly"]
+    assert [row["month"].month for row in monthly] == [10]
+    november = dashboard.Period(start=datetime.date(2026, 11, 1), end=TODAY)
+    assert dashboard.themes(clients, november)["overall"] == []
