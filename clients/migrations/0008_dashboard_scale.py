@@ -20,7 +20,7 @@ def copy_note_client_and_day(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0006_dashboard_indexes"),
+        ("clients", "0007_disclosures_and_restriction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
