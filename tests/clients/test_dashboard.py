@@ -192,8 +192,9 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
         assert as_user(manager).get(URL, params).status_code == 200
 
 
-# Session, user, practice, therapists (filter form), then one or two per figure.
-DASHBOARD_QUERIES = 15
+# Session, user, its two-factor device, practice, therapists (filter form), then one or two per
+# figure.
+DASHBOARD_QUERIES = 16
 
 
 def _queries(browser) -> int:
