@@ -390,7 +390,10 @@ def retention_ends_on(client: Client) -> datetime.date | None:
     """The first day a discharged record may be deleted; None while the client is active."""
     if client.discharged_on is None:
         return None
-    return client.discharged_on + datetime.timedelta(days=settings.RECORD_RETENTION_DAYS)
+    try:
+        return client.discharged_on + datetime.timedelta(days=settings.RECORD_RETENTION_DAYS)
+    except OverflowError:  # a discharge typed far in the future: never, in practice
+        return datetime.date.max
 
 
 def deletion_refusal(client: Client, *, today: datetime.date) -> str:

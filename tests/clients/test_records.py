@@ -521,3 +521,18 @@ def test_a_restricted_record_can_still_be_disclosed_without_its_wiped_details(
     assert record["client"]["restricted_at"].startswith("2026-04-06")
     assert len(record["session_notes"]) == 2  # the clinical record was kept
     assert Disclosure.objects.filter(client=full_record).count() == 1
+
+
+def test_a_discharge_date_far_in_the_future_is_a_refusal_not_a_500(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    Client.objects.filter(pk=full_record.pk).update(
+        status=ClientStatus.DISCHARGED, discharged_on=datetime.date(9999, 12, 1)
+    )
+    restrict(browser, full_record)
+
+    response = delete(browser, full_record)
+
+    assert response.status_code == 400
+    assert "must be kept until December 31, 9999" in response.content.decode()
