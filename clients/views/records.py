@@ -75,10 +75,9 @@ class DeleteForm(forms.Form):
 
 
 def _admin_client(request: HttpRequest, pk: int) -> Client:
-    client = get_client_for_user(request.user, pk)
     if request.user.role != Role.ADMIN:
         raise Http404("Record exports, erasure and deletion are for a practice admin.")
-    return client
+    return get_client_for_user(request.user, pk)
 
 
 # --- Export and disclosures ----------------------------------------------------------------
@@ -141,10 +140,10 @@ def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def record_erasure(request: HttpRequest, pk: int) -> HttpResponse:
     client = _admin_client(request, pk)
-    form = ErasureForm(request.POST or None, initial={"requested_on": timezone.localdate()})
     if client.is_restricted:
         messages.info(request, "This record is already restricted.")
         return redirect("clients:detail", pk=client.pk)
+    form = ErasureForm(request.POST or None, initial={"requested_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             client_restrict(
