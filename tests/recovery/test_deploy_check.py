@@ -22,11 +22,17 @@ PRODUCTION = {
 
 
 def run_production(tmp_path, args: list[str], **env) -> subprocess.CompletedProcess:
+    # The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment
+    # must not have it (async.E001), and neither may this one.
+    dropped = {
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "SITE_URL",
+        "DJANGO_DEBUG",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DJANGO_DEBUG"}
-        and not k.startswith("SECURE_")
+        k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("SECURE_")
     }
     clean.update(
         {"DJANGO_SETTINGS_MODULE": "recovery.settings", "VAR_DIR": str(tmp_path), **PRODUCTION}
