@@ -307,3 +307,12 @@ def test_middleware_leaves_pages_without_client_data_alone(db):
 def test_static_files_are_not_no_store_even_for_a_signed_in_user(therapist):
     response = no_store_middleware_response(f"{settings.STATIC_URL}css/app.css", therapist)
     assert "Cache-Control" not in response.headers
+
+
+def test_the_csrf_failure_page_has_no_inline_styles(records):
+    browser = Browser(enforce_csrf_checks=True)
+    token = make_token(Purpose.ANSWER, records["reminder"].pk)
+    response = browser.post(reverse("responses:answer", args=[token]), {"status": "attended"})
+    assert response.status_code == 403
+    assert "Please try again" in response.content.decode()
+    assert scan(response).problems == []
