@@ -137,7 +137,7 @@ def project_urls(records) -> tuple[dict[str, str], list[str]]:
         elif set(params) <= records.keys():
             kwargs = {param: records[param] for param in params}
             if name.startswith("groups:"):  # the catalogue's pk is a meeting's
-                kwargs = {param: records["meeting_pk"] for param in params}
+                kwargs = dict.fromkeys(params, records["meeting_pk"])
         else:
             unknown.append(name)
             continue
