@@ -20,7 +20,7 @@ class FieldCount:
     rotated: int = 0
     current: int = 0
     empty: int = 0
-    unreadable: list = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)  # primary keys
 
 
 def encrypted_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
@@ -44,11 +44,11 @@ def reencrypt_model(
     """Re-encrypt the model's encrypted columns in primary-key order, one batch at a time.
 
     Each batch is read with SELECT ... FOR UPDATE and written in the same transaction, so an
-    edit made meanwhile waits rather than being overwritten with the older text. The raw
-    tokens are read and written as plain text, never decrypted into model instances: the
-    values are unchanged, only their encryption is, and no model's save() runs (a signed
-    note's save() refuses any write). _base_manager sees every row, whatever a model's
-    default manager filters out.
+    edit made meanwhile waits rather than being overwritten with the older text. Tokens are
+    read and written as raw text, not through model instances: the values do not change, only
+    their encryption does, so no model's save() runs (a signed note's save() refuses any
+    write) and auto_now fields keep their dates. _base_manager sees every row, whatever a
+    model's default manager filters out.
     """
     counts = [FieldCount(f"{model._meta.label}.{f.name}") for f in fields]
     raw = {
@@ -116,7 +116,8 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         verb = "would re-encrypt" if dry_run else "re-encrypted"
-        totals = FieldCount("all")
+        rotated = current = 0
+        unreadable: list[str] = []
         for model, fields in encrypted_fields():
             for count in reencrypt_model(model, fields, batch_size=batch_size, dry_run=dry_run):
                 self.stdout.write(
@@ -124,21 +125,20 @@ class Command(BaseCommand):
                     f"newest key, {count.empty} empty"
                     + (f", {len(count.unreadable)} UNREADABLE" if count.unreadable else "")
                 )
-                totals.rotated += count.rotated
-                totals.current += count.current
-                totals.empty += count.empty
-                totals.unreadable += [f"{count.label} id {pk}" for pk in count.unreadable]
+                rotated += count.rotated
+                current += count.current
+                unreadable += [f"{count.label} id {pk}" for pk in count.unreadable]
         self.stdout.write(
             self.style.SUCCESS(
-                f"{'Dry run: ' if dry_run else ''}{totals.rotated} values {verb}, "
-                f"{totals.current} already on the newest key."
+                f"{'Dry run: ' if dry_run else ''}{rotated} values {verb}, "
+                f"{current} already on the newest key."
             )
         )
-        if totals.unreadable:
-            shown = ", ".join(totals.unreadable[:20])
-            more = len(totals.unreadable) - 20
+        if unreadable:
+            shown = ", ".join(unreadable[:20])
+            more = len(unreadable) - 20
             raise CommandError(
-                f"{len(totals.unreadable)} values could not be decrypted with any key in "
+                f"{len(unreadable)} values could not be decrypted with any key in "
                 f"FIELD_ENCRYPTION_KEY and were left as they are: {shown}"
                 + (f" and {more} more" if more > 0 else "")
             )
