@@ -1,12 +1,14 @@
 """reencrypt_fields: every encrypted value moves to the newest key; nothing else changes."""
 
 import json
+import threading
+import time
 from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from clients.models import Addendum, Client, NoteStatus, SessionNote
 from recovery.management.commands.reencrypt_fields import encrypted_fields
@@ -155,3 +157,41 @@ def test_an_unreadable_value_is_reported_and_left_alone(settings, written_with_k
 def test_a_batch_size_below_one_is_refused(db):
     with pytest.raises(CommandError, match="batch-size"):
         run("--batch-size", "0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_made_during_the_run_is_not_overwritten(settings, therapist):
+    # PostgreSQL only: the run locks each batch (SELECT ... FOR UPDATE); SQLite locks the whole
+    # database for a write transaction, so nothing can interleave there.
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; set DATABASE_URL=postgres://...")
+    settings.FIELD_ENCRYPTION_KEYS = [K1]
+    client = ClientFactory(primary_therapist=therapist, contact_email="old@example.net")
+    settings.FIELD_ENCRYPTION_KEYS = [K2, K1]
+
+    def run_in_thread():
+        try:
+            run()
+        finally:
+            connections.close_all()
+
+    runner = threading.Thread(target=run_in_thread)
+    with transaction.atomic():
+        # Someone is editing the client: the row is locked when the run reaches it.
+        Client.objects.select_for_update().get(pk=client.pk)
+        runner.start()
+        deadline = time.monotonic() + 10
+        while not waiting_for_a_row_lock():
+            assert time.monotonic() < deadline, "the run never waited for the row lock"
+            time.sleep(0.05)
+        Client.objects.filter(pk=client.pk).update(contact_email="new@example.net")
+    runner.join(timeout=30)
+
+    assert Client.objects.get(pk=client.pk).contact_email == "new@example.net"
+    Fernet(K2).decrypt(raw("clients_client", "contact_email", client.pk).encode())
+
+
+def waiting_for_a_row_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
