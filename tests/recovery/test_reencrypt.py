@@ -159,12 +159,15 @@ def test_a_batch_size_below_one_is_refused(db):
         run("--batch-size", "0")
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test would otherwise leave later tests
+# without the migrations' seed rows (see tests/e2e/conftest.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# PostgreSQL only: the run locks each batch (SELECT ... FOR UPDATE); SQLite locks the whole
+# database for a write transaction, so nothing can interleave there.
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL)"
+)
 def test_an_edit_made_during_the_run_is_not_overwritten(settings, therapist):
-    # PostgreSQL only: the run locks each batch (SELECT ... FOR UPDATE); SQLite locks the whole
-    # database for a write transaction, so nothing can interleave there.
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; set DATABASE_URL=postgres://...")
     settings.FIELD_ENCRYPTION_KEYS = [K1]
     client = ClientFactory(primary_therapist=therapist, contact_email="old@example.net")
     settings.FIELD_ENCRYPTION_KEYS = [K2, K1]
