@@ -40,9 +40,11 @@ from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, Role, User
 from recovery.services import audit
 
-# The statement 42 CFR 2.32(a)(1) requires with each disclosure of a Part 2 record (as
-# amended by the 2024 final rule, 89 FR 12472; compliance from February 16, 2026). It goes
-# with every export, in the file and on the printed page. Source: eCFR, 42 CFR 2.32.
+# The statement 42 CFR 2.32(a)(1) requires with each disclosure of a Part 2 record, in the
+# wording of the 2024 final rule (89 FR 12472; compliance from February 16, 2026). It goes with
+# every export, in the file and on the printed page. Source: eCFR, 42 CFR 2.32, "Notice and copy
+# of consent to accompany disclosure" (statement 2, the short form, would also do; the full
+# statement tells a recipient what they may and may not do).
 PART2_NOTICE = (
     "This record which has been disclosed to you is protected by Federal confidentiality "
     "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, or "
@@ -52,12 +54,12 @@ PART2_NOTICE = (
     "as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with 42 CFR "
     "2.64 or 2.65. In addition, the Federal rules prohibit you from making any other use or "
     "disclosure of this record unless at least one of the following applies: "
-    "(A) Further use or disclosure is expressly permitted by the written consent of the "
+    "(i) Further use or disclosure is expressly permitted by the written consent of the "
     "individual whose information is being disclosed in this record or as otherwise "
     "permitted by 42 CFR part 2. "
-    "(B) You are a covered entity or business associate and have received the record for "
+    "(ii) You are a covered entity or business associate and have received the record for "
     "treatment, payment, or health care operations, or "
-    "(C) You have received the record from a covered entity or business associate as "
+    "(iii) You have received the record from a covered entity or business associate as "
     "permitted by 45 CFR part 164, subparts A and E. "
     "A general authorization for the release of medical or other information is NOT "
     "sufficient to meet the required elements of written consent to further use or "
