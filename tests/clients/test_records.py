@@ -159,6 +159,7 @@ def test_json_export_is_a_download_with_the_whole_record_and_the_part2_notice(
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]  # no copy left in a browser or proxy cache
     assert full_record.preferred_name not in response["Content-Disposition"]
     record = json.loads(response.content)
     assert record["notice"] == {"citation": "42 CFR 2.32(a)(1)", "text": PART2_NOTICE}

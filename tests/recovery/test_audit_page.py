@@ -224,6 +224,7 @@ def test_csv_export_has_the_filtered_rows_and_is_audited(
 
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == 'attachment; filename="audit-trail.csv"'
+    assert "no-store" in response["Cache-Control"]
     rows = rows_of(response)
     assert [(row["Action"], row["Client"], row["Who"]) for row in rows] == [
         ("Signed", client_record.preferred_name, therapist.full_name),
