@@ -97,7 +97,8 @@ def client_record_disclose(
     claims outlive an erasure request, and the purpose says which applies.
     """
     ensure_practice_admin(actor, client)
-    sections = [key for key in RecordSection.values if key in set(sections)]
+    chosen = set(sections)
+    sections = [key for key in RecordSection.values if key in chosen]  # in the record's order
     errors = {}
     if not recipient.strip():
         errors["recipient"] = "Say to whom the record goes."
