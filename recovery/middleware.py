@@ -116,7 +116,7 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
-        if not match.namespaces and match.url_name in TWO_FACTOR_OPEN_VIEWS:
+        if match.view_name in TWO_FACTOR_OPEN_VIEWS:
             return None
         enrolled = two_factor.has_device(user)
         in_admin = "admin" in match.namespaces and user.is_staff

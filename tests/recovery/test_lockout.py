@@ -50,7 +50,7 @@ def test_the_locked_out_page_is_calm_and_still_the_sign_in_page(client, therapis
     response = fail(client, therapist.email, 5)
     body = response.content.decode()
     assert response["Content-Type"].startswith("text/html")
-    assert "Sign-in is paused for 15 minutes." in body
+    assert "Sign-in is paused for up to 15 minutes." in body
     assert "practice admin can set a new one" in body
     assert 'name="password"' in body  # the form, to try again later
     assert "<!doctype html>" in body  # the site's page, not axes' bare text
