@@ -1,6 +1,9 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from recovery.models import AuditAction, User
 
@@ -27,12 +30,10 @@ class AuditFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(
         choices=AuditAction.choices, label="What", empty_label="Any action"
     )
-    start = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label="From", widget=DateInput()
-    )
-    end = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label="To", widget=DateInput()
-    )
+    # Days in the practice's time zone (the middleware activates it), compared as instants so
+    # that the (practice, -at) index serves the range.
+    start = django_filters.DateFilter(method="filter_start", label="From", widget=DateInput())
+    end = django_filters.DateFilter(method="filter_end", label="To", widget=DateInput())
 
     def __init__(self, data=None, *args, user: User, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -45,3 +46,22 @@ class AuditFilter(django_filters.FilterSet):
             # By number: also finds the trail of a client whose record was deleted.
             return queryset.filter(client_id=int(value.lstrip("#")))
         return queryset.filter(client__preferred_name__icontains=value)
+
+    def filter_start(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        since = _midnight(value)
+        return queryset.filter(at__gte=since) if since else queryset
+
+    def filter_end(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        until = _midnight(value, days_later=1)
+        return queryset.filter(at__lt=until) if until else queryset
+
+
+def _midnight(day: datetime.date, *, days_later: int = 0) -> datetime.datetime | None:
+    """The start of a day in the current time zone, as UTC; None past either end of time."""
+    try:
+        local = datetime.datetime.combine(
+            day + datetime.timedelta(days=days_later), datetime.time()
+        )
+        return timezone.make_aware(local).astimezone(datetime.UTC)
+    except OverflowError:
+        return None

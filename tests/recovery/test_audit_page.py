@@ -189,6 +189,7 @@ def test_the_user_filter_offers_only_staff_of_the_practice(as_user, manager, out
         {"client": "x" * 500},
         {"client": "\x00"},
         {"page": "-1"},
+        {"start": "0001-01-01", "end": "9999-12-31"},
     ],
 )
 def test_bad_filter_values_are_form_errors_not_500s(as_user, manager, trail, params):
@@ -430,3 +431,21 @@ def test_a_manager_of_another_practice_sees_none_of_this_trail(as_user, outsider
     assert outsider.role == Role.MANAGER
     assert {event.actor for event in response.context["page"]} <= {outsider}
     assert shown(as_user(outsider), client=str(trail["sign"].client_id)) == set()
+
+
+def test_dates_are_days_of_the_practice_time_zone_and_the_ends_of_time_do_not_overflow(
+    as_user, manager, practice, therapist, client_record
+):
+    practice.time_zone = "Asia/Tokyo"  # UTC+9: its 1 January of year 1 starts before year 1
+    practice.save()
+    late = event_at(
+        datetime.datetime(2026, 4, 5, 16, tzinfo=UTC),  # 6 April, 01:00 in Tokyo
+        action=AuditAction.VIEW,
+        actor=therapist,
+        client=client_record,
+    )
+    browser = as_user(manager)
+
+    assert shown(browser, start="2026-04-06", end="2026-04-06") == {late.pk}
+    assert shown(browser, end="2026-04-05") == set()
+    assert shown(browser, start="0001-01-01", end="9999-12-31") == {late.pk}
