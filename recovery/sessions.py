@@ -76,7 +76,24 @@ def user_sessions_end(*, user: User, keep: str | None = None) -> int:
     return len(keys)
 
 
-def session_remaining(session: SessionBase, *, now: float | None = None) -> tuple[float, Expiry]:
+def user_sessions_open(*, user: User, exclude: str | None = None) -> int:
+    """How many of this person's sessions could still be used (the security page shows it);
+    a session past a limit that nobody has touched since still has its row and store entry."""
+    rows = UserSession.objects.filter(user=user)
+    if exclude:
+        rows = rows.exclude(session_key=exclude)
+    now = now_seconds()
+    count = 0
+    for key in rows.values_list("session_key", flat=True):
+        data = _store(key).load()  # {} once the store has dropped it
+        if data and session_expiry(data, now=now) is None:
+            count += 1
+    return count
+
+
+def session_remaining(
+    session: SessionBase | dict, *, now: float | None = None
+) -> tuple[float, Expiry]:
     """Seconds this session has left, and which limit ends it first."""
     now = now_seconds() if now is None else now
     signed_in_at = session.get(SIGNED_IN_AT, now)
@@ -88,7 +105,7 @@ def session_remaining(session: SessionBase, *, now: float | None = None) -> tupl
     return idle_left, "idle"
 
 
-def session_expiry(session: SessionBase, *, now: float | None = None) -> Expiry | None:
+def session_expiry(session: SessionBase | dict, *, now: float | None = None) -> Expiry | None:
     remaining, reason = session_remaining(session, now=now)
     return reason if remaining <= 0 else None
 

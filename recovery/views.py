@@ -160,9 +160,9 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "authenticator": two_factor.authenticator(user),
             "backup_codes_left": two_factor.backup_codes_left(user),
             "required": settings.REQUIRE_2FA,
-            "other_sessions": user.signed_in_sessions.exclude(
-                session_key=request.session.session_key
-            ).count(),
+            "other_sessions": sessions.user_sessions_open(
+                user=user, exclude=request.session.session_key
+            ),
         },
     )
 

@@ -318,3 +318,14 @@ def test_signed_in_pages_carry_the_idle_warning(therapist, client):
     assert 'data-warning-seconds="60"' in body  # a minute before
     assert "/static/js/idle.js" in body
     assert "js/idle.js" not in client.get(reverse("login")).content.decode()
+
+
+def test_the_security_page_counts_only_sessions_still_open(therapist, clock):
+    signed_in(therapist)  # left alone: past the idle limit below
+    later(clock, minutes=10)
+    busy = signed_in(therapist)
+    here = signed_in(therapist)
+    later(clock, minutes=6)
+    assert is_signed_in(busy)
+    body = here.get(reverse("account_security")).content.decode()
+    assert "You are also signed in 1 other time " in body
