@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import django_filters
 from django import forms
@@ -42,9 +43,10 @@ class AuditFilter(django_filters.FilterSet):
 
     def filter_client(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        if value.lstrip("#").isdigit():
-            # By number: also finds the trail of a client whose record was deleted.
-            return queryset.filter(client_id=int(value.lstrip("#")))
+        # By number (ASCII digits, within a bigint): also finds a deleted client's trail.
+        number = re.fullmatch(r"#?([0-9]{1,18})", value)
+        if number:
+            return queryset.filter(client_id=int(number.group(1)))
         return queryset.filter(client__preferred_name__icontains=value)
 
     def filter_start(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:

@@ -188,6 +188,8 @@ def test_the_user_filter_offers_only_staff_of_the_practice(as_user, manager, out
         {"user": "abc"},
         {"client": "x" * 500},
         {"client": "\x00"},
+        {"client": "²"},  # a digit to str.isdigit, not to int()
+        {"client": "9" * 40},
         {"page": "-1"},
         {"start": "0001-01-01", "end": "9999-12-31"},
     ],
