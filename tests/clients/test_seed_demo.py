@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from clients.demo import DemoResult, demo_practice_seed
 from clients.models import (
@@ -194,8 +194,11 @@ class TestTheDemoPractice:
 
     def test_the_manager_signs_in_with_the_demo_password(self, demo, db):
         manager = User.objects.get(practice=demo.practice, role=Role.MANAGER)
-        assert authenticate(email=manager.email, password=DEMO_PASSWORD) == manager
-        assert authenticate(email=manager.email, password="not-the-demo-password") is None
+        # The lockout backend needs the request a sign-in arrives with.
+        request = RequestFactory().post("/sign-in/")
+        assert authenticate(request, email=manager.email, password=DEMO_PASSWORD) == manager
+        wrong = "not-the-demo-password"
+        assert authenticate(request, email=manager.email, password=wrong) is None
 
     def test_staff_sit_on_a_reserved_domain_and_only_the_admin_reaches_the_admin_site(
         self, demo, db
