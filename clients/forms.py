@@ -1,6 +1,7 @@
 """Forms parse and validate what people type; services decide what happens with it."""
 
 import datetime
+import functools
 import zoneinfo
 from collections.abc import Iterable
 
@@ -38,6 +39,9 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# available_timezones() walks the tz database on disk (about 30 ms): once per process, not
+# once per form.
+@functools.cache
 def time_zone_choices() -> list[tuple[str, str]]:
     zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and "Etc" not in z)
     return [(zone, zone.replace("_", " ")) for zone in zones]
