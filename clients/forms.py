@@ -297,6 +297,12 @@ class LadderMoveForm(forms.Form):
         return day
 
 
+# The calendar code (weekly occurrences in a meeting's time zone) overflows near the years 1
+# and 9999, and nobody plans a meeting years ahead: dates a form takes stay well inside.
+PLAN_AHEAD = datetime.timedelta(days=366)
+ATTENDANCE_BACK = datetime.timedelta(days=3660)
+
+
 class MeetingPlanForm(forms.Form):
     recurrence = forms.ChoiceField(
         choices=Recurrence.choices,
@@ -321,6 +327,8 @@ class MeetingPlanForm(forms.Form):
             self.add_error("until", "The end date comes after the start date.")
         if starts_on and starts_on < timezone.localdate() - datetime.timedelta(days=28):
             self.add_error("starts_on", "Plans start at most four weeks back.")
+        if starts_on and starts_on > timezone.localdate() + PLAN_AHEAD:
+            self.add_error("starts_on", "Plans start within the coming year.")
         return cleaned
 
 
@@ -341,6 +349,17 @@ class AttendanceForm(forms.Form):
         label="Reason (if missed or skipped)",
     )
     note = forms.CharField(max_length=500, required=False, label="Note")
+
+    def clean_occurrence(self) -> datetime.datetime:
+        moment = self.cleaned_data["occurrence"]
+        now = timezone.now()
+        try:
+            within = now - ATTENDANCE_BACK <= moment <= now + PLAN_AHEAD
+        except OverflowError:  # a time at the very ends of the calendar, in UTC
+            within = False
+        if not within:
+            raise forms.ValidationError("That is not a planned occurrence of this meeting.")
+        return moment
 
 
 class ConsentForm(forms.Form):

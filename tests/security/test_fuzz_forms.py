@@ -91,6 +91,8 @@ HOSTILE = [
 ]
 # Tried on every field of every form, one field at a time, on every run.
 SHARP = ["²", "9" * 30, "abc\x00def", "x\udfffy"]
+# And on every date field: the ends of the calendar, where date arithmetic overflows.
+SHARP_DATES = ["0001-01-01", "9999-12-31", "9999-12-31 23:59:59"]
 SHORT_HOSTILE = [value for value in HOSTILE if isinstance(value, str) and len(value) < 100]
 
 hostile_value = st.one_of(
@@ -184,6 +186,7 @@ class Case:
     # Hypothesis' draws only. Narrowed where a form is slow to draw and its choice fields
     # are plain Django choice fields.
     sharp_fields: list[str] | None = None
+    date_fields: list[str] = field(default_factory=list)
 
 
 def today() -> str:
@@ -311,6 +314,7 @@ CASES = [
             ("admin", f"/admin/clients/client/{ours(t).client.pk}/change/"),
         ],
         sharp_fields=["preferred_name", "primary_therapist", "discharged_on"],
+        date_fields=["discharged_on"],
     ),
     Case(
         "clients.forms.SessionNoteForm",
@@ -332,6 +336,7 @@ CASES = [
             "duration_minutes",
             "theme",
         ],
+        date_fields=["session_date"],
         shows=note_pages,
         also=lambda t: [
             f"/clients/{ours(t).client.pk}/notes/autosave/",
@@ -357,6 +362,7 @@ CASES = [
         url=lambda t: f"/clients/{ours(t).client.pk}/ladder/",
         base=lambda t: {"step": "2", "reached_on": today(), "comment": "Went online."},
         fields=["step", "reached_on", "comment"],
+        date_fields=["reached_on"],
         shows=lambda t, location: [
             ("therapist", f"/clients/{ours(t).client.pk}/"),
             ("manager", "/clients/dashboard/"),
@@ -370,6 +376,7 @@ CASES = [
         url=lambda t: f"/clients/{ours(t).client.pk}/meetings/{t.world.meeting.pk}/plan/",
         base=lambda t: {"recurrence": "weekly", "starts_on": today()},
         fields=["recurrence", "starts_on", "until"],
+        date_fields=["starts_on", "until"],
         shows=lambda t, location: [
             ("therapist", f"/clients/{ours(t).client.pk}/"),
             ("admin", "/admin/clients/meetingplan/"),
@@ -387,6 +394,7 @@ CASES = [
             "note": "Felt unwell.",
         },
         fields=["plan", "occurrence", "status", "reason", "note"],
+        date_fields=["occurrence"],
         shows=lambda t, location: [
             ("therapist", location or f"/clients/{ours(t).client.pk}/"),
             ("admin", "/admin/clients/attendance/"),
@@ -445,6 +453,7 @@ CASES = [
         url=lambda t: "/clients/dashboard/",
         base=lambda t: {"start": "2026-01-01"},
         fields=["therapist", "start", "end", "csv"],
+        date_fields=["start", "end"],
     ),
     Case(
         "clients.views.records.ExportForm",
@@ -468,6 +477,7 @@ CASES = [
         url=lambda t: f"/clients/{ours(t).client.pk}/record/erasure/",
         base=lambda t: {"requested_on": today(), "confirm": "on"},
         fields=["requested_on", "confirm"],
+        date_fields=["requested_on"],
         shows=lambda t, location: [("admin", f"/clients/{ours(t).client.pk}/")],
     ),
     Case(
@@ -520,6 +530,7 @@ CASES = [
         url=lambda t: "/audit/",
         base=lambda t: {},
         fields=["user", "client", "action", "start", "end", "format", "page"],
+        date_fields=["start", "end"],
     ),
     Case(
         "clients.filters.CaseloadFilter",
@@ -660,6 +671,9 @@ def _fuzz_test(index: int, case: Case):
 
     for name in case.sharp_fields or case.fields:
         for value in SHARP:
+            test = example(payload={name: value})(test)
+    for name in case.date_fields:
+        for value in SHARP_DATES:
             test = example(payload={name: value})(test)
 
     name = case.form.rsplit(".", 1)[1]
