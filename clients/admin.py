@@ -4,6 +4,7 @@ from clients.models import (
     Addendum,
     Attendance,
     Client,
+    Disclosure,
     LadderMove,
     MeetingPlan,
     NoteTheme,
@@ -12,7 +13,7 @@ from clients.models import (
     ResistanceTheme,
     SessionNote,
 )
-from recovery.admin import PracticeScopedAdmin
+from recovery.admin import PracticeScopedAdmin, PracticeScopedTabularInline
 from recovery.models import AuditAction
 from recovery.services import audit
 
@@ -53,12 +54,12 @@ class ResistanceThemeAdmin(PracticeScopedAdmin):
     has_delete_permission = has_change_permission
 
 
-class NoteThemeInline(admin.TabularInline):
+class NoteThemeInline(PracticeScopedTabularInline):
     model = NoteTheme
     extra = 0
 
 
-class AddendumInline(admin.TabularInline):
+class AddendumInline(PracticeScopedTabularInline):
     model = Addendum
     extra = 0
     readonly_fields = ["created_at"]
@@ -116,3 +117,21 @@ class OutcomeMeasureAdmin(PracticeScopedAdmin):
     list_display = ["client", "instrument", "administered_on", "score"]
     list_filter = ["instrument"]
     list_select_related = ["client"]
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(PracticeScopedAdmin):
+    """The accounting of disclosures, to read: each row is written by an export, never here."""
+
+    list_display = ["client", "made_at", "made_by", "format"]
+    list_select_related = ["client", "made_by"]
+    date_hierarchy = "made_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html, format_html_join
 
 from groups.importers import FeedImportError, feed_import
@@ -6,10 +7,14 @@ from groups.models import Feed, Meeting, Program
 
 REPORT_LINES_SHOWN = 200  # a feed with thousands of bad rows needs the command's --json
 
+# A web address typed without a scheme means https, as Django 6 will assume.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "is_twelve_step"]
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(Feed)
@@ -82,3 +87,4 @@ class MeetingAdmin(admin.ModelAdmin):
     list_filter = ["program", "day", "attendance_option", "is_active", "feed"]
     search_fields = ["name", "location_name", "address", "city", "source_key"]
     list_select_related = ["program"]
+    formfield_overrides = HTTPS_URLS

@@ -32,11 +32,11 @@ admin.site.index_title = "Practice administration"
 admin.site.unregister(Group)
 
 
-class PracticeScopedAdmin(admin.ModelAdmin):
+class PracticeScoped:
     """Shows a practice admin only their own practice's rows, and offers only those as choices.
 
     Each model names the lookup to its practice in `PRACTICE_PATH`; a superuser (the hosting
-    operator) sees everything.
+    operator) sees everything. Mixed into model admins and inlines alike.
     """
 
     # For a model of another app, which cannot carry PRACTICE_PATH itself.
@@ -72,6 +72,14 @@ class PracticeScopedAdmin(admin.ModelAdmin):
         if field is not None and hasattr(field, "queryset"):
             field.queryset = self.scope(request, field.queryset, db_field.related_model)
         return field
+
+
+class PracticeScopedAdmin(PracticeScoped, admin.ModelAdmin):
+    pass
+
+
+class PracticeScopedTabularInline(PracticeScoped, admin.TabularInline):
+    pass
 
 
 @admin.register(Practice)

@@ -13,3 +13,6 @@ def ensure_clinician_of(actor: User, client: Client) -> None:
         raise PermissionDenied("This client is outside your caseload.")
     if actor.role != Role.THERAPIST or client.primary_therapist_id != actor.pk:
         raise PermissionDenied("Only the client's therapist can write clinical records.")
+    if client.is_restricted:
+        # Kept as it was for the retention period after an erasure request; nothing is added.
+        raise PermissionDenied("This record is restricted after an erasure request.")

@@ -41,6 +41,9 @@ def reminder_answer_record(
     - An answer is not an email we send, so it is recorded even after consent to emails
       was withdrawn.
     """
+    if reminder.plan.client.is_restricted:
+        # After an erasure request nothing more is recorded about the client.
+        raise ValidationError("This link no longer works.")
     if status not in CLIENT_ANSWERS:
         raise ValidationError({"status": "Choose “I went” or “I couldn't make it”."})
     if reason and reason not in MissReason.values:

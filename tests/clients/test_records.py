@@ -379,7 +379,7 @@ def test_a_restricted_client_cannot_be_edited_or_emailed(
     assert "restricted after an erasure request" in response.content.decode()
     client.refresh_from_db()
     assert (client.contact_email, client.status) == ("", ClientStatus.DISCHARGED)
-    with pytest.raises(Exception, match="discharged"):
+    with pytest.raises(Exception, match="restricted"):
         email_consent_record(actor=therapist, client=client)
     client.refresh_from_db()
     assert not client.has_email_consent
@@ -551,18 +551,37 @@ def test_the_erasure_page_of_a_restricted_record_sends_back_to_the_client(
     assert AuditEvent.objects.filter(action=AuditAction.RESTRICT).count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the clinical write services (notes, ladder, attendance) check scope and role in "
-    "clients/services/common.py ensure_clinician_of, outside this helper's files; a "
-    "restricted record needs a refusal there",
-)
 def test_no_clinical_content_is_added_to_a_restricted_record(
     practice_admin, therapist, full_record
 ):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    client = client_restrict(actor=practice_admin, client=full_record, requested_on=TODAY)
+    from clients.services import attendance_record, ladder_move_record
+    from clients.services.responses import reminder_answer_record
 
-    with pytest.raises((PermissionDenied, ValidationError)):
+    plan = full_record.meeting_plans.get()
+    reminder = plan.reminders.first()
+    client = client_restrict(actor=practice_admin, client=full_record, requested_on=TODAY)
+    plan, reminder = MeetingPlan.objects.get(pk=plan.pk), Reminder.objects.get(pk=reminder.pk)
+    rows = (client.session_notes.count(), client.ladder_moves.count(), plan.attendances.count())
+
+    with pytest.raises(PermissionDenied):
         session_note_create(actor=therapist, client=client, session_date=TODAY)
+    with pytest.raises(PermissionDenied):
+        ladder_move_record(actor=therapist, client=client, step=3, reached_on=TODAY)
+    with pytest.raises(PermissionDenied):
+        attendance_record(
+            actor=therapist,
+            plan=plan,
+            occurrence_start=reminder.occurrence_start,
+            status=AttendanceStatus.ATTENDED,
+        )
+    # A link in an email sent before the request: the client's click records nothing now.
+    later = reminder.occurrence_start + datetime.timedelta(hours=3)
+    with time_machine.travel(later), pytest.raises(ValidationError):
+        reminder_answer_record(reminder=reminder, status=AttendanceStatus.ATTENDED)
+    assert rows == (
+        client.session_notes.count(),
+        client.ladder_moves.count(),
+        plan.attendances.count(),
+    )
