@@ -319,9 +319,6 @@ def test_the_csrf_failure_page_has_no_inline_styles(records):
     assert scan(response).problems == []
 
 
-# The admin's add forms for models with a URLField (Program, Meeting) raise Django's warning
-# about URLField's default scheme, which this suite turns into an error; not this test's topic.
-@pytest.mark.filterwarnings("ignore::django.utils.deprecation.RemovedInDjango60Warning")
 def test_admin_pages_have_no_inline_code_or_styles(as_user, practice_admin, records):
     browser = as_user(practice_admin)
     urls = [reverse("admin:index"), reverse("admin:clients_client_change", args=[records["pk"]])]
