@@ -16,6 +16,7 @@ from clients.models import (
     Attendance,
     AttendanceStatus,
     Client,
+    Disclosure,
     LadderMove,
     MeetingPlan,
     NoteTheme,
@@ -63,6 +64,7 @@ class PracticeData:
     reminder: Reminder
     outcome: OutcomeMeasure
     audit_event: AuditEvent
+    disclosure: Disclosure
     extra: dict = field(default_factory=dict)
 
     def users(self) -> dict:
@@ -124,6 +126,15 @@ def build_practice_data(
         entered_by=therapist,
     )
     audit_event = audit(action=AuditAction.VIEW, actor=therapist, client=client)
+    disclosure = Disclosure.objects.create(
+        client=client,
+        practice=practice,
+        made_by=admin,
+        recipient=f"Recipient {mark}",
+        purpose=f"Purpose {mark}",
+        sections=["profile"],
+        format="json",
+    )
     return PracticeData(
         practice=practice,
         therapist=therapist,
@@ -141,6 +152,7 @@ def build_practice_data(
         reminder=reminder,
         outcome=outcome,
         audit_event=audit_event,
+        disclosure=disclosure,
     )
 
 
