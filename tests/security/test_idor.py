@@ -91,7 +91,7 @@ ROUTES = {
     "clients/<int:pk>/attendance/": Ids(
         {"pk": "client"},
         body={"plan": "plan"},
-        fixed_body={"occurrence": "2026-01-06T00:00:00Z", "status": "attended"},
+        fixed_body={"occurrence": timezone.now().isoformat(), "status": "skipped"},
     ),
     "clients/<int:pk>/reminders/": Ids({"pk": "client"}),
     "clients/<int:pk>/reminders/consent/": Ids({"pk": "client"}),
