@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
@@ -206,8 +207,6 @@ def world(practice, therapist, manager, practice_admin) -> World:
 def practice_rows(practice_id: int) -> dict[str, list[dict]]:
     """Every row of one practice, field by field: compared before and after a walk."""
     rows = {}
-    from django.apps import apps
-
     for model in apps.get_models():
         path = getattr(model, "PRACTICE_PATH", None)
         if path is None:
@@ -223,6 +222,3 @@ def practice_rows(practice_id: int) -> dict[str, list[dict]]:
         ]
     rows["recovery.Practice"] = list(Practice.objects.filter(pk=practice_id).values())
     return rows
-
-
-__all__ = ["FOREIGN_MARK", "World", "build_practice_data", "practice_rows", "MeetingFactory"]

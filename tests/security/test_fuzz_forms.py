@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from urllib.parse import quote_from_bytes
 
 import django_filters
@@ -607,7 +608,7 @@ class FormFuzz(TestCase):
         practice = PracticeFactory(name="Harbor Counseling")
         therapist = UserFactory(practice=practice, role=Role.THERAPIST, full_name="Dana Owner")
         meeting = MeetingFactory(name="Shared catalogue meeting", attendance_option="online")
-        cls.world = type("World", (), {})()
+        cls.world = SimpleNamespace()
         cls.world.meeting = meeting
         cls.world.ours = build_practice_data(
             practice=practice,
