@@ -335,6 +335,32 @@ def _walk_no_ids(route: Route, spec: NoIds, world: World, as_user) -> None:
             for name, key in spec.query.items():
                 query = {**variant, name: _value(world.theirs, key, route, world)}
                 _request(browser, "get", url, query)
+    if route.model_admin is not None and route.admin_tail == "":
+        _admin_actions_on_foreign_rows(route, world, as_user)
+
+
+def _admin_actions_on_foreign_rows(route: Route, world: World, as_user) -> None:
+    """A change list's actions, posted with the other practice's ids selected: the admin
+    acts only on rows it can see, so nothing happens (the walk compares every row after)."""
+    key = ADMIN_MODELS[route.model_admin.model._meta.label]
+    if key in (SHARED, OPERATOR):
+        return
+    browser = as_user(world.ours.admin)
+    actions = ["delete_selected", *(route.model_admin.actions or [])]
+    for action in actions:
+        name = action if isinstance(action, str) else action.__name__
+        for confirm in ({}, {"post": "yes"}):  # the delete action asks first, then deletes
+            _request(
+                browser,
+                "post",
+                route.path(),
+                {
+                    "action": name,
+                    "_selected_action": [_value(world.theirs, key, route, world)],
+                    "index": 0,
+                    **confirm,
+                },
+            )
 
 
 def _walk_view_on_site(route: Route, world: World, as_user) -> None:
