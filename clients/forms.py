@@ -2,7 +2,6 @@
 
 import datetime
 import functools
-import zoneinfo
 from collections.abc import Iterable
 
 from django import forms
@@ -25,7 +24,7 @@ from clients.models import (
 from clients.services import MAX_SECTION_CHARS
 from groups.models import Weekday
 from groups.types import language_choices
-from recovery.models import Role, User
+from recovery.models import Role, User, known_time_zones
 
 MAX_CLIENT_NOTES_CHARS = 10_000
 MAX_NEXT_STEPS_CHARS = 5_000
@@ -39,11 +38,9 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-# available_timezones() walks the tz database on disk (about 30 ms): once per process, not
-# once per form.
 @functools.cache
 def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and "Etc" not in z)
+    zones = sorted(z for z in known_time_zones() if "/" in z and "Etc" not in z)
     return [(zone, zone.replace("_", " ")) for zone in zones]
 
 

@@ -3,9 +3,9 @@
 from django.db import transaction
 
 from groups.importers import FeedImportError, ImportReport, feed_import
-from groups.importers.fields import known_time_zones
 from groups.importers.sources import source_read
 from groups.models import Feed, FeedFormat, Program
+from recovery.models import known_time_zones
 
 __all__ = ["feed_import", "meetings_import"]
 

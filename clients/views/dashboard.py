@@ -15,6 +15,9 @@ from clients.selectors import clients_visible_to
 from recovery.models import Role, User
 
 DRIFTING_SHOWN = 50
+DEFAULT_PERIOD = datetime.timedelta(days=90)
+# A period outside these years is a typing slip; the calendar's ends would overflow the sums.
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "unsigned")
 
 
@@ -38,13 +41,29 @@ class DashboardFilters(forms.Form):
                 practice=user.practice, role=Role.THERAPIST
             )
 
+    def _clean_day(self, name: str) -> datetime.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and not (EARLIEST <= day <= LATEST):
+            raise forms.ValidationError(
+                f"Choose a date between {EARLIEST:%Y} and {LATEST:%Y}.", code="out_of_range"
+            )
+        return day
+
+    def clean_start(self):
+        return self._clean_day("start")
+
+    def clean_end(self):
+        return self._clean_day("end")
+
     def clean(self):
         cleaned = super().clean()
+        if self.errors:
+            return cleaned
         today = timezone.localdate()
         cleaned["end"] = cleaned.get("end") or today
-        cleaned["start"] = cleaned.get("start") or cleaned["end"] - datetime.timedelta(days=90)
+        cleaned["start"] = cleaned.get("start") or cleaned["end"] - DEFAULT_PERIOD
         if cleaned["start"] > cleaned["end"]:
-            self.add_error("start", "The period starts before it ends.")
+            self.add_error("start", "The period must start on or before the day it ends.")
         return cleaned
 
 
@@ -71,11 +90,11 @@ def _csv(name: str, header: list[str], rows: list[list]) -> HttpResponse:
 def caseload_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = DashboardFilters(request.GET or None, user=user)
-    filters.is_valid()
-    data = getattr(filters, "cleaned_data", {}) or {}
+    # Filters with an error are shown with it, and the figures fall back to the defaults.
+    data = filters.cleaned_data if filters.is_valid() else {}
     today = timezone.localdate()
     period = dashboard.Period(
-        start=data.get("start") or today - datetime.timedelta(days=90), end=data.get("end") or today
+        start=data.get("start") or today - DEFAULT_PERIOD, end=data.get("end") or today
     )
     therapist = data.get("therapist") or (user if user.role == Role.THERAPIST else None)
     clients = clients_visible_to(user)

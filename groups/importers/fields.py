@@ -8,15 +8,14 @@ a warning says so, because a meeting without a map pin is still a meeting a clie
 """
 
 import datetime
-import functools
 import math
 import re
-import zoneinfo
 from typing import Any
 from urllib.parse import urlsplit
 
 from groups.models import AttendanceOption
 from groups.types import MEETING_TYPES
+from recovery.models import known_time_zones
 
 
 class RecordError(ValueError):
@@ -121,12 +120,6 @@ def add_minutes(start: datetime.time, minutes: int) -> datetime.time:
 
 
 DEFAULT_DURATION_MINUTES = 60  # the Meeting Guide spec's default when end_time is missing
-
-
-@functools.cache
-def known_time_zones() -> frozenset[str]:
-    # available_timezones() walks the tz database on disk: once per process, not per record.
-    return frozenset(zoneinfo.available_timezones())
 
 
 def parse_time_zone(value: Any, default: str) -> str:

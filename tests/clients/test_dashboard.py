@@ -184,12 +184,19 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(as_user, manager, the
 
 
 def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
-    for params in (
-        {"start": "nope"},
-        {"start": "2026-12-01", "end": "2026-01-01"},
-        {"therapist": "abc"},
+    for params, error in (
+        ({"start": "nope"}, "Enter a valid date."),
+        ({"start": "2026-12-01", "end": "2026-01-01"}, "The period must start on or before"),
+        ({"therapist": "abc"}, "Select a valid choice."),
+        ({"end": "0001-01-01"}, "Choose a date between 1900 and 2999."),
+        ({"start": "9999-12-31"}, "Choose a date between 1900 and 2999."),
     ):
-        assert as_user(manager).get(URL, params).status_code == 200
+        response = as_user(manager).get(URL, params)
+        assert response.status_code == 200
+        assert error in response.content.decode()
+        assert response.context["period"] == dashboard.Period(
+            start=TODAY - datetime.timedelta(days=90), end=TODAY
+        )
 
 
 # Session, user, its two-factor device, practice, therapists (filter form), then one or two per
