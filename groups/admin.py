@@ -11,14 +11,30 @@ REPORT_LINES_SHOWN = 200  # a feed with thousands of bad rows needs the command'
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
-@admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "is_twelve_step"]
+class CatalogueAdmin(admin.ModelAdmin):
+    """The catalogue is shared by every practice: a practice admin reads it, and only the
+    hosting operator (a superuser) changes it or imports feeds. A meeting's conference link is
+    where every practice's join links lead, and a feed's source is fetched by the server."""
+
     formfield_overrides = HTTPS_URLS
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Program)
+class ProgramAdmin(CatalogueAdmin):
+    list_display = ["key", "name", "is_twelve_step"]
 
 
 @admin.register(Feed)
-class FeedAdmin(admin.ModelAdmin):
+class FeedAdmin(CatalogueAdmin):
     list_display = ["name", "format", "source", "last_imported_at", "last_import_summary"]
     fields = [
         "name",
@@ -82,9 +98,8 @@ class FeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(CatalogueAdmin):
     list_display = ["name", "program", "day", "start_time", "attendance_option", "is_active"]
     list_filter = ["program", "day", "attendance_option", "is_active", "feed"]
     search_fields = ["name", "location_name", "address", "city", "source_key"]
     list_select_related = ["program"]
-    formfield_overrides = HTTPS_URLS

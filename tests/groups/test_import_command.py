@@ -14,6 +14,8 @@ from django.urls import reverse
 from groups.importers import SourceError
 from groups.importers.sources import source_read
 from groups.models import Feed, FeedFormat, Meeting
+from recovery.models import Role
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,9 +192,15 @@ def test_an_unreachable_server_is_a_clear_error():
 # --- the admin ----------------------------------------------------------------------------
 
 
-def test_import_now_in_the_admin_imports_the_feed_and_shows_the_report(as_user, practice_admin):
+@pytest.fixture
+def operator(practice):
+    """The hosting operator: the catalogue is theirs to change."""
+    return UserFactory(practice=practice, role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def test_import_now_in_the_admin_imports_the_feed_and_shows_the_report(as_user, operator):
     feed = Feed.objects.create(name="Tri-County", format=FeedFormat.MEETING_GUIDE, source=TRICKY)
-    browser = as_user(practice_admin)
+    browser = as_user(operator)
 
     response = browser.post(
         reverse("admin:groups_feed_changelist"),
@@ -210,10 +218,10 @@ def test_import_now_in_the_admin_imports_the_feed_and_shows_the_report(as_user, 
     assert "<code>eighth-day</code>: day 7 is outside 0 (Sunday) to 6 (Saturday)" in page
 
 
-def test_import_now_reports_a_broken_source_without_importing(as_user, practice_admin):
+def test_import_now_reports_a_broken_source_without_importing(as_user, operator):
     feed = Feed.objects.create(name="Gone", format=FeedFormat.BMLT, source="/nonexistent/feed.json")
 
-    response = as_user(practice_admin).post(
+    response = as_user(operator).post(
         reverse("admin:groups_feed_changelist"),
         {"action": "import_now", "_selected_action": [feed.pk]},
         follow=True,
@@ -222,3 +230,27 @@ def test_import_now_reports_a_broken_source_without_importing(as_user, practice_
     assert "Gone: not imported. /nonexistent/feed.json: no such file." in response.content.decode()
     feed.refresh_from_db()
     assert feed.last_imported_at is None
+
+
+def test_a_practice_admin_reads_the_catalogue_but_cannot_import_or_change_it(
+    as_user, practice_admin
+):
+    feed = Feed.objects.create(name="Tri-County", format=FeedFormat.MEETING_GUIDE, source=TRICKY)
+    browser = as_user(practice_admin)
+
+    listing = browser.get(reverse("admin:groups_feed_changelist"))
+    assert listing.status_code == 200
+    assert "import_now" not in listing.content.decode()
+    browser.post(
+        reverse("admin:groups_feed_changelist"),
+        {"action": "import_now", "_selected_action": [feed.pk]},
+    )
+    browser.post(
+        reverse("admin:groups_feed_change", args=[feed.pk]),
+        {"name": "Mine now", "format": FeedFormat.CSV, "source": "/etc/passwd"},
+    )
+
+    feed.refresh_from_db()
+    assert (feed.name, feed.source, feed.last_imported_at) == ("Tri-County", TRICKY, None)
+    assert not Meeting.objects.filter(feed=feed).exists()
+    assert browser.get(reverse("admin:groups_meeting_add")).status_code == 403

@@ -446,14 +446,6 @@ def test_another_practices_ids_get_404(route, sign_in_rows, as_user):
     assert practice_rows(world.theirs.practice.pk) == before, "the other practice's rows changed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Reported: groups/admin.py's catalogue admins are plain ModelAdmins and "
-    "User.has_perm grants a practice admin everything, so one practice's admin can change "
-    "a meeting (its conference URL is where other practices' join links redirect) or a "
-    "feed (its source is fetched by the server). The curated themes are operator-only; "
-    "the catalogue is shared the same way.",
-)
 @pytest.mark.parametrize("label", ["groups.Meeting", "groups.Feed", "groups.Program"])
 def test_a_practice_admin_cannot_change_the_shared_catalogue(world, rf, label):
     model_admin = admin.site._registry[apps.get_model(label)]
