@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, Lag, TruncMonth
+from django.db.models.functions import Coalesce, Lag
 from django.utils import timezone
 
 from clients.models import (
@@ -128,19 +128,21 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
         (local_midnight(end - month), local_midnight(end + datetime.timedelta(days=1)))
         for end in ends
     ]
-    attended = Attendance.objects.filter(
-        plan__client__in=clients,
-        status=AttendanceStatus.ATTENDED,
-        occurrence_start__gte=windows[0][0],
-        occurrence_start__lt=windows[-1][1],
+    # From the clients to their attended meetings in the 26 windows, so "still active at the
+    # week's end" (as in the denominator below) reads the joined client row itself.
+    attendance = "meeting_plans__attendances__occurrence_start"
+    attended = clients.filter(
+        meeting_plans__attendances__status=AttendanceStatus.ATTENDED,
+        **{f"{attendance}__gte": windows[0][0], f"{attendance}__lt": windows[-1][1]},
     ).aggregate(
         **{
             f"w{index}": Count(
-                "plan__client",
+                "id",
                 distinct=True,
-                filter=Q(occurrence_start__gte=start, occurrence_start__lt=stop),
+                filter=Q(**{f"{attendance}__gte": start, f"{attendance}__lt": stop})
+                & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
             )
-            for index, (start, stop) in enumerate(windows)
+            for index, (end, (start, stop)) in enumerate(zip(ends, windows, strict=True))
         }
     )
     active = clients.aggregate(
@@ -237,23 +239,39 @@ def drifting(
     return total, found
 
 
+def months_of(period: Period) -> list[datetime.date]:
+    """The first day of each calendar month the period touches."""
+    months, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
 def themes(clients: QuerySet[Client], period: Period) -> dict:
+    """Each theme voiced in the period: how often, how strongly on average, and how often in
+    each month (which barriers grow or fade). One pass: the months are conditional counts."""
+    months = months_of(period)
+    next_months = [*months[1:], (months[-1] + datetime.timedelta(days=32)).replace(day=1)]
     # NoteTheme carries its note's client and day, so this reads one index, joining no notes.
-    tagged = NoteTheme.objects.filter(
-        client__in=clients, session_date__range=(period.start, period.end)
-    )
-    overall = list(
-        tagged.values("theme__name")
-        .annotate(times=Count("id"), intensity=Avg("intensity"))
+    rows = list(
+        NoteTheme.objects.filter(client__in=clients, session_date__range=(period.start, period.end))
+        .values("theme__name")
+        .annotate(
+            times=Count("id"),
+            intensity=Avg("intensity"),
+            **{
+                f"month{index}": Count(
+                    "id", filter=Q(session_date__gte=first, session_date__lt=after)
+                )
+                for index, (first, after) in enumerate(zip(months, next_months, strict=True))
+            },
+        )
         .order_by("-times", "theme__name")
     )
-    monthly = list(
-        tagged.annotate(month=TruncMonth("session_date"))
-        .values("month", "theme__name")
-        .annotate(times=Count("id"))
-        .order_by("month", "theme__name")
-    )
-    return {"overall": overall, "monthly": monthly}
+    for row in rows:
+        row["by_month"] = [row.pop(f"month{index}") for index in range(len(months))]
+    return {"months": months, "overall": rows}
 
 
 def reminders_summary(clients: QuerySet[Client], *, now: datetime.datetime) -> dict:

@@ -82,7 +82,7 @@ SUBSTANCES = list(Substance.values)
 
 
 # Every table this writes to, for the planner statistics refreshed at the end.
-ANALYZED = (User, Meeting, Client, SessionNote, NoteTheme, LadderMove, MeetingPlan)
+ANALYZED = (User, Meeting, ResistanceTheme, Client, SessionNote, NoteTheme, LadderMove, MeetingPlan)
 ANALYZED += (Attendance, Reminder)
 
 

@@ -16,6 +16,8 @@ from recovery.models import Role, User
 
 DRIFTING_SHOWN = 50
 DEFAULT_PERIOD = datetime.timedelta(days=90)
+# The themes table has a column per month of the period.
+LONGEST_PERIOD = datetime.timedelta(days=731)
 # A period outside these years is a typing slip; the calendar's ends would overflow the sums.
 EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "unsigned")
@@ -64,6 +66,8 @@ class DashboardFilters(forms.Form):
         cleaned["start"] = cleaned.get("start") or cleaned["end"] - DEFAULT_PERIOD
         if cleaned["start"] > cleaned["end"]:
             self.add_error("start", "The period must start on or before the day it ends.")
+        elif cleaned["end"] - cleaned["start"] > LONGEST_PERIOD:
+            self.add_error("start", "Choose a period of two years or less.")
         return cleaned
 
 
@@ -183,11 +187,12 @@ def _export(table: str, figures: dict) -> HttpResponse:
             ],
         )
     if table == "themes":
+        months = [f"{month:%Y-%m}" for month in figures["themes"]["months"]]
         return _csv(
             table,
-            ["theme", "times voiced", "average intensity"],
+            ["theme", "times voiced", "average intensity", *months],
             [
-                [r["theme__name"], r["times"], round(r["intensity"], 2)]
+                [r["theme__name"], r["times"], round(r["intensity"], 2), *r["by_month"]]
                 for r in figures["themes"]["overall"]
             ],
         )

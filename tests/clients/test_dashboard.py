@@ -108,6 +108,8 @@ def page(as_user, user, **params):
 
 
 def test_figures_match_hand_computed_values(as_user, manager, practice_data):
+    # A second meeting for Ana in the same windows: she still counts once in each.
+    attended(practice_data["ana"].meeting_plans.get(), NOW - 3 * DAY)
     context = page(as_user, manager).context
     assert {r["full_name"]: r["active"] for r in context["therapists"]} == {
         "Dana Owner": 2,
@@ -121,6 +123,9 @@ def test_figures_match_hand_computed_values(as_user, manager, practice_data):
     assert (this_week["active"], this_week["attended"]) == (3, 1)  # Dee left before this week
     six_weeks_ago = context["attendance"][-7]
     assert (six_weeks_ago["active"], six_weeks_ago["attended"]) == (4, 1)  # Dee still active
+    # Dee attended inside this window but had left by its end: in neither count.
+    five_weeks_ago = context["attendance"][-6]
+    assert (five_weeks_ago["active"], five_weeks_ago["attended"]) == (3, 0)
     drifting = {row["client"].preferred_name: row["reasons"] for row in context["drifting"]}
     assert drifting == {
         "Ben": ["missed 2 planned meetings in 30 days", "no session in 21 days"],
@@ -130,6 +135,9 @@ def test_figures_match_hand_computed_values(as_user, manager, practice_data):
         ("Fear of judgment or labels", 2),
         ("Objection to 12-step spirituality", 1),
     ]
+    # The default 90 days run from Aug 29: four months, every theme voiced in November.
+    assert [month.month for month in context["themes"]["months"]] == [8, 9, 10, 11]
+    assert [r["by_month"] for r in context["themes"]["overall"]] == [[0, 0, 0, 2], [0, 0, 0, 1]]
     assert context["unsigned"] == [{"author__full_name": "Casey Colleague", "notes": 1}]
 
 
@@ -169,6 +177,17 @@ def test_every_table_downloads_as_csv(as_user, manager, practice_data):
         response = page(as_user, manager, csv=table)
         rows = list(csv.reader(io.StringIO(response.content.decode())))
         assert len(rows) >= 2, table
+    themes = list(csv.reader(io.StringIO(page(as_user, manager, csv="themes").content.decode())))
+    assert themes[0] == [
+        "theme",
+        "times voiced",
+        "average intensity",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+    ]
+    assert themes[1] == ["Fear of judgment or labels", "2", "2.0", "0", "0", "0", "2"]
     assert as_user(manager).get(URL, {"csv": "secrets"}).status_code == 404
 
 
@@ -190,6 +209,7 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
         ({"therapist": "abc"}, "Select a valid choice."),
         ({"end": "0001-01-01"}, "Choose a date between 1900 and 2999."),
         ({"start": "9999-12-31"}, "Choose a date between 1900 and 2999."),
+        ({"start": "2020-01-01", "end": "2026-11-27"}, "Choose a period of two years or less."),
     ):
         response = as_user(manager).get(URL, params)
         assert response.status_code == 200
@@ -201,7 +221,7 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
 
 # Session, user, its two-factor device, practice, therapists (filter form), then one or two per
 # figure.
-DASHBOARD_QUERIES = 16
+DASHBOARD_QUERIES = 15
 
 
 def _queries(browser) -> int:
@@ -258,7 +278,11 @@ def test_theme_counts_follow_a_draft_whose_session_date_moves(therapist, client_
 
     overall = dashboard.themes(clients, october)["overall"]
     assert [(row["theme__name"], row["times"]) for row in overall] == [(theme.name, 1)]
-    monthly = dashboard.themes(clients, october)["monthly"]
-    assert [row["month"].month for row in monthly] == [10]
+    september_to_october = dashboard.Period(
+        start=datetime.date(2026, 9, 20), end=datetime.date(2026, 10, 31)
+    )
+    by_month = dashboard.themes(clients, september_to_october)
+    assert by_month["months"] == [datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)]
+    assert [row["by_month"] for row in by_month["overall"]] == [[0, 1]]
     november = dashboard.Period(start=datetime.date(2026, 11, 1), end=TODAY)
     assert dashboard.themes(clients, november)["overall"] == []
