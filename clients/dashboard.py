@@ -219,6 +219,8 @@ def drifting(
             total=Window(Count("id")),
         )
         .select_related("primary_therapist")
+        # What the list shows: no contact details to decrypt, no preferences to carry.
+        .only("preferred_name", "primary_therapist__full_name")
         .order_by(F("last_session").asc(nulls_first=True), "preferred_name", "pk")
     )
     page = list(rows[:limit] if limit else rows)

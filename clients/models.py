@@ -430,6 +430,13 @@ class SessionNote(models.Model):
             # flagged): notes by session date across a practice, with the client included so
             # the index alone answers.
             models.Index(fields=["session_date"], include=["client"], name="note_session_date"),
+            # The dashboard's lapses flagged lately (clients.dashboard.drifting): few rows.
+            models.Index(
+                fields=["session_date"],
+                include=["client"],
+                condition=Q(lapse_reported=True),
+                name="note_lapse_date",
+            ),
             # Notes left unsigned, per author.
             models.Index(
                 fields=["author", "session_date"],

@@ -217,12 +217,12 @@ NOTE_AUTOSAVE_SECONDS = env_int("NOTE_AUTOSAVE_SECONDS", 30)
 
 # The dashboard's "drifting" clients: this many missed planned meetings in the window, a lapse
 # flagged this recently, or no session for this long.
-DRIFT_MISSED_MEETINGS = 2
-DRIFT_MISSED_WINDOW_DAYS = 30
-DRIFT_LAPSE_DAYS = 14
-DRIFT_NO_SESSION_DAYS = 21
+DRIFT_MISSED_MEETINGS = env_int("DRIFT_MISSED_MEETINGS", 2)
+DRIFT_MISSED_WINDOW_DAYS = env_int("DRIFT_MISSED_WINDOW_DAYS", 30)
+DRIFT_LAPSE_DAYS = env_int("DRIFT_LAPSE_DAYS", 14)
+DRIFT_NO_SESSION_DAYS = env_int("DRIFT_NO_SESSION_DAYS", 21)
 # A draft note still unsigned this long after its session day shows on the dashboard.
-UNSIGNED_NOTE_HOURS = 48
+UNSIGNED_NOTE_HOURS = env_int("UNSIGNED_NOTE_HOURS", 48)
 
 # --- Security headers ----------------------------------------------------------------------
 # Content Security Policy (django-csp): scripts only from this site and only with the

@@ -111,4 +111,13 @@ class Migration(migrations.Migration):
                 fields=["session_date"], include=("client",), name="note_session_date"
             ),
         ),
+        migrations.AddIndex(
+            model_name="sessionnote",
+            index=models.Index(
+                condition=models.Q(("lapse_reported", True)),
+                fields=["session_date"],
+                include=("client",),
+                name="note_lapse_date",
+            ),
+        ),
     ]

@@ -4,6 +4,7 @@ import csv
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -145,6 +146,7 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
             "period": period,
             "charts": charts,
             "query": query.urlencode(),
+            "unsigned_hours": settings.UNSIGNED_NOTE_HOURS,
             **figures,
         },
     )
@@ -199,7 +201,7 @@ def _export(table: str, figures: dict) -> HttpResponse:
     if table == "unsigned":
         return _csv(
             table,
-            ["therapist", "notes unsigned after 48 hours"],
+            ["therapist", f"notes unsigned after {settings.UNSIGNED_NOTE_HOURS} hours"],
             [[r["author__full_name"], r["notes"]] for r in figures["unsigned"]],
         )
     raise Http404("No such table.")
