@@ -44,7 +44,10 @@ def wait_for(predicate, *, timeout: float, what: str):
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="set REDIS_URL to test with Redis")
-@pytest.mark.django_db(transaction=True)
+# Committed rows, so the worker processes see them. serialized_rollback as in every other
+# transactional test: a plain flush recreates the content types under new ids, and a later
+# test restoring the serialized rows would then collide with them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_beat_broker_and_worker_deliver_the_heartbeat(tmp_path):
     """Real `celery beat` and `celery worker` processes, the real Redis, the test database."""
     if connection.vendor == "sqlite":
