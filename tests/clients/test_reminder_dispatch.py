@@ -698,9 +698,12 @@ def test_two_dispatchers_claiming_at_once_take_disjoint_rows(make_plan, monkeypa
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_dispatchers_racing_over_the_same_due_rows_send_each_reminder_once(
-    smtp_sink, make_plan
+    smtp_sink, make_plan, consenting_client
 ):
     needs_postgresql()
+    # The real clock: no quiet hours, whatever the hour this test runs at.
+    consenting_client.quiet_hours_start = consenting_client.quiet_hours_end = datetime.time(0)
+    consenting_client.save()
     now = timezone.now()
     reminders = [
         queue_reminder(make_plan(), occurrence_start=now + 2 * HOUR, due_at=now - MINUTE)
