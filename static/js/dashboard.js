@@ -4,6 +4,22 @@
   const source = document.getElementById("dashboard-charts");
   if (!source || typeof Chart === "undefined") return;
   const charts = JSON.parse(source.textContent);
+  // Long category names (ladder steps, themes) on several short lines, so Chart.js keeps them
+  // whole instead of clipping them at the canvas edge.
+  function wrap(label, width) {
+    const lines = [];
+    let line = "";
+    for (const word of String(label).split(" ")) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
   function draw(id, type, data, options) {
     const canvas = document.getElementById(id);
     if (!canvas) return;
@@ -14,7 +30,12 @@
     });
     canvas.dataset.drawn = "true";
   }
-  draw("chart-funnel", "bar", charts.funnel, { indexAxis: "y" });
+  function wrapped(data) {
+    return { labels: data.labels.map(function (label) { return wrap(label, 22); }), values: data.values };
+  }
+  // Every category named, none skipped to save room.
+  const horizontal = { indexAxis: "y", scales: { y: { ticks: { autoSkip: false } } } };
+  draw("chart-funnel", "bar", wrapped(charts.funnel), horizontal);
   draw("chart-attendance", "line", charts.attendance, { scales: { y: { min: 0, max: 100 } } });
-  draw("chart-themes", "bar", charts.themes, { indexAxis: "y" });
+  draw("chart-themes", "bar", wrapped(charts.themes), horizontal);
 })();
