@@ -13,7 +13,7 @@ from clients.models import (
     ResistanceTheme,
     SessionNote,
 )
-from recovery.admin import PracticeScopedAdmin, PracticeScopedTabularInline
+from recovery.admin import PracticeScopedAdmin, PracticeScopedTabularInline, ReadOnlyAdmin
 from recovery.models import AuditAction
 from recovery.services import audit
 
@@ -120,18 +120,9 @@ class OutcomeMeasureAdmin(PracticeScopedAdmin):
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(PracticeScopedAdmin):
+class DisclosureAdmin(ReadOnlyAdmin):
     """The accounting of disclosures, to read: each row is written by an export, never here."""
 
     list_display = ["client", "made_at", "made_by", "format"]
     list_select_related = ["client", "made_by"]
     date_hierarchy = "made_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

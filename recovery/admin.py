@@ -82,6 +82,20 @@ class PracticeScopedTabularInline(PracticeScoped, admin.TabularInline):
     pass
 
 
+class ReadOnlyAdmin(PracticeScopedAdmin):
+    """Rows the application writes and nobody edits (the audit trail, disclosures): the
+    admin may read them, never add, change or delete one."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Practice)
 class PracticeAdmin(PracticeScopedAdmin):
     list_display = ["name", "time_zone", "email_sender_name"]
@@ -120,7 +134,9 @@ class UserAdmin(PracticeScopedAdmin, BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PracticeScopedAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Append-only: the trail is read here, never written."""
+
     list_display = [
         "at",
         "actor",
@@ -134,16 +150,6 @@ class AuditEventAdmin(PracticeScopedAdmin):
     list_filter = ["action"]
     date_hierarchy = "at"
     list_select_related = ["actor"]
-
-    # Append-only: the admin may read the trail, never write it.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Heartbeat)
