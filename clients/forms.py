@@ -170,6 +170,13 @@ class SessionNoteForm(forms.Form):
         self.themes = list(themes)
         chosen = note_format or self.data.get("format") or self.initial.get("format")
         self.note_format = chosen if chosen in NoteFormat.values else NoteFormat.DAP
+        if self.is_bound:
+            # Sections posted under another format (the format changed before the page's
+            # script could swap the boxes, or without script at all) are carried into this
+            # one, as the swap would have done, rather than dropped.
+            self.data = self.data.copy()
+            for key, text in carry_sections_over(self.data, self.note_format).items():
+                self.data[f"section_{key}"] = text
         for key, label, help_text in NOTE_SECTIONS[self.note_format]:
             self.fields[f"section_{key}"] = forms.CharField(
                 label=label,

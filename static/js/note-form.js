@@ -60,6 +60,20 @@
       }
     }, 0);
   });
+  // A format chosen before htmx was listening (a slow page, or the browser restoring the
+  // form) left the boxes of the old one: fetch the chosen format's boxes now.
+  function matchFormat() {
+    const select = form.elements.format;
+    const sections = document.getElementById("note-sections");
+    if (select && sections && select.value !== sections.dataset.format) {
+      htmx.trigger(select, "change");
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", matchFormat);
+  } else {
+    matchFormat();
+  }
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target === status && status.querySelector(".text-danger")) dirty = true;
   });

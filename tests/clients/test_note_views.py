@@ -211,6 +211,18 @@ def test_changing_format_carries_text_over(as_user, therapist, client_record):
     assert "Next week" in body
 
 
+def test_saving_with_another_formats_sections_keeps_their_text(as_user, therapist, client_record):
+    # The format was changed before the page's script swapped the boxes (or with no script):
+    # the posted DAP sections must land in the SOAP note, not vanish.
+    as_user(therapist).post(new_url(client_record), note_data(format="soap"))
+    note = SessionNote.objects.get()
+    assert note.format == "soap"
+    assert set(note.sections) == {"subjective", "objective", "assessment", "plan"}
+    assert note.sections["subjective"] == "Data: Said groups are for people 'worse off'."
+    assert note.sections["assessment"] == "Contemplation; curious about online options."
+    assert note.sections["plan"] == "Look at one online meeting together."
+
+
 def test_suggestions_follow_the_tagged_themes(as_user, therapist, client_record, theme):
     url = reverse("clients:note_suggestions", args=[client_record.pk])
     browser = as_user(therapist)

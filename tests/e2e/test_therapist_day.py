@@ -183,6 +183,27 @@ def test_therapist_moves_a_client_up_the_ladder(signed_in_page, client_record):
     assert list(client_record.ladder_moves.values_list("step", flat=True)) == [3]
 
 
+def test_a_format_chosen_before_the_script_ran_still_gets_its_boxes(
+    signed_in_page, client_record, autosave_off
+):
+    # The page arrives with SOAP chosen but DAP's boxes, as when the browser restores a
+    # changed select or the format is changed before htmx is listening: the boxes follow.
+    page = signed_in_page
+    url = f"/clients/{client_record.pk}/notes/new/"
+
+    def soap_already_chosen(route):
+        html = route.fetch().text()
+        assert 'data-format="dap"' in html
+        html = html.replace(" selected>", ">").replace('value="soap">', 'value="soap" selected>')
+        route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    page.route(f"**{url}", soap_already_chosen)
+    page.goto(url)
+    expect(page.get_by_label("Format")).to_have_value("soap")
+    expect(section_box(page, "Subjective")).to_be_visible()
+    expect(section_box(page, "Data")).to_have_count(0)
+
+
 def test_autosave_creates_a_draft_that_save_draft_then_updates(
     signed_in_page, client_record, settings
 ):
