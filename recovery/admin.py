@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -75,7 +75,13 @@ class PracticeScoped:
 
 
 class PracticeScopedAdmin(PracticeScoped, admin.ModelAdmin):
-    pass
+    def get_object(self, request, object_id, from_field=None):
+        # Django's admin answers a row it cannot find with a redirect to its index; here,
+        # as on every other page, another practice's row (or a missing one) is a plain 404.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such record.")
+        return obj
 
 
 class PracticeScopedTabularInline(PracticeScoped, admin.TabularInline):

@@ -24,10 +24,12 @@ def test_client_list_holds_only_the_admins_practice(
 
 
 def test_another_practices_client_is_not_reachable(as_user, practice_admin, foreign_client):
-    url = reverse("admin:clients_client_change", args=[foreign_client.pk])
-    response = as_user(practice_admin).get(url)
-    # The admin answers an out-of-scope id by redirecting to its index with a message.
-    assert response.status_code == 302
+    browser = as_user(practice_admin)
+    for name in ("change", "delete", "history"):
+        url = reverse(f"admin:clients_client_{name}", args=[foreign_client.pk])
+        assert browser.get(url).status_code == 404, name
+        assert browser.post(url, {"post": "yes"}).status_code == 404, name
+    foreign_client.refresh_from_db()
     assert not AuditEvent.objects.filter(client=foreign_client).exists()
 
 
