@@ -27,6 +27,11 @@ urlpatterns = [
     path("<int:pk>/notes/<int:note_pk>/addenda/", views.note_addendum, name="note_addendum"),
     path("<int:pk>/record/export/", views.record_export, name="record_export"),
     path("<int:pk>/record/disclosures/", views.record_disclosures, name="record_disclosures"),
+    path(
+        "<int:pk>/record/disclosures/<int:disclosure_pk>/print/",
+        views.record_disclosure_print,
+        name="record_disclosure_print",
+    ),
     path("<int:pk>/record/erasure/", views.record_erasure, name="record_erasure"),
     path("<int:pk>/record/delete/", views.record_delete, name="record_delete"),
 ]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -290,7 +290,10 @@ def client_record_data(*, client: Client, disclosure: Disclosure) -> dict:
                 "format": earlier.get_format_display(),
                 "included": earlier.section_labels(),
             }
-            for earlier in client.disclosures.exclude(pk=disclosure.pk)
+            for earlier in client.disclosures.filter(
+                Q(made_at__lt=disclosure.made_at)
+                | Q(made_at=disclosure.made_at, pk__lt=disclosure.pk)
+            )
             .select_related("made_by")
             .order_by("made_at", "id")
         ]

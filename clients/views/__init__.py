@@ -19,6 +19,7 @@ from clients.views.notes import (
 )
 from clients.views.records import (
     record_delete,
+    record_disclosure_print,
     record_disclosures,
     record_erasure,
     record_export,
@@ -47,6 +48,7 @@ __all__ = [
     "note_sections",
     "note_suggestions",
     "record_delete",
+    "record_disclosure_print",
     "record_disclosures",
     "record_erasure",
     "record_export",

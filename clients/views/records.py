@@ -4,6 +4,8 @@ Everyone but an admin of the client's practice gets a 404, as for any record out
 scope: the pages do not tell a therapist or manager that they exist.
 """
 
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,6 +24,7 @@ from clients.services.records import (
     PART2_CITATION,
     PART2_NOTICE,
     client_delete,
+    client_record_data,
     client_record_disclose,
     client_restrict,
     deletion_refusal,
@@ -107,16 +110,49 @@ def record_export(request: HttpRequest, pk: int) -> HttpResponse:
                     f'attachment; filename="client-{client.pk}-disclosure-{disclosure.pk}.json"'
                 )
                 return response
-            return render(
-                request,
-                "clients/records/export_print.html",
-                {"client": client, "disclosure": disclosure, "record": record},
+            # The page itself is a GET of its own, so that refreshing it or printing it again
+            # shows the same disclosure instead of posting (and recording) a second one.
+            return redirect(
+                "clients:record_disclosure_print", pk=client.pk, disclosure_pk=disclosure.pk
             )
     return render(
         request,
         "clients/records/export_form.html",
         {"client": client, "form": form, "notice": PART2_NOTICE, "citation": PART2_CITATION},
         status=400 if form.is_bound else 200,
+    )
+
+
+# How long the admin who made a printable export can open its page again (a refresh, a second
+# print); after that, printing the record again is a new export and a new disclosure.
+PRINT_WINDOW = datetime.timedelta(hours=1)
+
+
+@require_GET
+@login_required
+def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -> HttpResponse:
+    client = _admin_client(request, pk)
+    disclosure = get_object_or_404(
+        client.disclosures.select_related("made_by"),
+        pk=disclosure_pk,
+        format=DisclosureFormat.HTML,
+        made_by=request.user,
+    )
+    if disclosure.made_at < timezone.now() - PRINT_WINDOW:
+        messages.info(
+            request,
+            "The printable page of an export stays open for an hour. To print the record "
+            "again, export it again: that is recorded as a new disclosure.",
+        )
+        return redirect("clients:record_disclosures", pk=client.pk)
+    audit(
+        action=AuditAction.VIEW, actor=request.user, client=client, obj=disclosure, request=request
+    )
+    record = client_record_data(client=client, disclosure=disclosure)
+    return render(
+        request,
+        "clients/records/export_print.html",
+        {"client": client, "disclosure": disclosure, "record": record},
     )
 
 
@@ -129,7 +165,11 @@ def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clients/records/disclosures.html",
-        {"client": client, "disclosures": disclosures},
+        {
+            "client": client,
+            "disclosures": disclosures,
+            "printable_since": timezone.now() - PRINT_WINDOW,
+        },
     )
 
 

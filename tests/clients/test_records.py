@@ -99,7 +99,7 @@ def full_record(consenting_client, therapist, make_plan):
     return client
 
 
-def export(browser, client, **fields):
+def export(browser, client, follow=False, **fields):
     data = {
         "recipient": "Dr. Lee, Riverside Treatment Center",
         "purpose": "Continuity of care, with the client's written consent of April 2.",
@@ -107,7 +107,11 @@ def export(browser, client, **fields):
         "format": "json",
         **fields,
     }
-    return browser.post(reverse("clients:record_export", args=[client.pk]), data)
+    return browser.post(reverse("clients:record_export", args=[client.pk]), data, follow=follow)
+
+
+def print_url(disclosure) -> str:
+    return reverse("clients:record_disclosure_print", args=[disclosure.client_id, disclosure.pk])
 
 
 # --- Scope: a practice admin's pages only -------------------------------------------------
@@ -229,7 +233,7 @@ def test_an_export_holds_only_the_sections_chosen(as_user, practice_admin, full_
 def test_printable_export_carries_the_notice_and_its_own_print_styles(
     as_user, practice_admin, full_record
 ):
-    response = export(as_user(practice_admin), full_record, format="html")
+    response = export(as_user(practice_admin), full_record, format="html", follow=True)
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -240,6 +244,70 @@ def test_printable_export_carries_the_notice_and_its_own_print_styles(
     assert "Correction: it was the Thursday group." in page
     assert 'style="' not in page and "<script" not in page
     assert Disclosure.objects.get().format == "html"
+
+
+def test_refreshing_the_printable_export_records_no_second_disclosure(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    response = export(browser, full_record, format="html", recipient="The client")
+    disclosure = Disclosure.objects.get()
+    assert response.status_code == 302
+    assert response.url == print_url(disclosure)
+
+    for _ in range(2):  # the page, then a refresh of it
+        page = browser.get(response.url)
+        assert page.status_code == 200
+        assert "Spoke about the Tuesday group." in page.content.decode()
+
+    assert Disclosure.objects.count() == 1
+    events = AuditEvent.objects.filter(client_id=full_record.pk, actor=practice_admin)
+    assert events.filter(action=AuditAction.DISCLOSE).count() == 1
+    assert events.filter(action=AuditAction.EXPORT).count() == 1
+    # Each opening is a read of the record, on the disclosure it shows.
+    assert events.filter(action=AuditAction.VIEW, object_id=str(disclosure.pk)).count() == 2
+
+
+def test_a_printable_export_opened_again_shows_what_was_disclosed_then(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    export(browser, full_record, format="json", recipient="First recipient")
+    export(browser, full_record, format="html", recipient="Second recipient")
+    export(browser, full_record, format="json", recipient="Third recipient")
+    printed = Disclosure.objects.get(format="html")
+
+    page = browser.get(print_url(printed)).content.decode()
+
+    assert "First recipient" in page  # an earlier disclosure
+    assert "Third recipient" not in page  # made after this one
+
+
+def test_the_printable_page_is_for_its_maker_for_an_hour_and_html_exports_only(
+    as_user, practice_admin, full_record
+):
+    browser = as_user(practice_admin)
+    export(browser, full_record, format="html")
+    export(browser, full_record, format="json")
+    printed, downloaded = (
+        Disclosure.objects.get(format="html"),
+        Disclosure.objects.get(format="json"),
+    )
+    colleague = UserFactory(practice=practice_admin.practice, role=Role.ADMIN, is_staff=True)
+
+    assert browser.get(print_url(downloaded)).status_code == 404
+    assert as_user(colleague).get(print_url(printed)).status_code == 404
+    disclosures = reverse("clients:record_disclosures", args=[full_record.pk])
+    assert print_url(printed) in browser.get(disclosures).content.decode()
+    # (A new sign-in each time: an hour is past the idle sign-out.)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=59), tick=False):
+        assert as_user(practice_admin).get(print_url(printed)).status_code == 200
+    with time_machine.travel(NOW + datetime.timedelta(minutes=61), tick=False):
+        late = as_user(practice_admin).get(print_url(printed), follow=True)
+        assert late.redirect_chain == [(disclosures, 302)]
+        assert "export it again" in late.content.decode()
+        assert print_url(printed) not in late.content.decode()
+    assert Disclosure.objects.count() == 2
 
 
 def test_an_export_without_recipient_or_purpose_is_refused_and_not_recorded(

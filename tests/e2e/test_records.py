@@ -61,6 +61,9 @@ def test_admin_exports_a_printable_record_then_records_an_erasure_request(
     expect(page.locator(".screen-only")).to_be_hidden()
     page.emulate_media(media="screen")
     assert_accessible(page)
+    # A refresh shows the same disclosure again: nothing is posted or recorded twice.
+    page.reload()
+    expect(page.get_by_role("heading", name="Client record: Jordan")).to_be_visible()
     assert Disclosure.objects.filter(client=client_record, format="html").count() == 1
 
     page.get_by_role("link", name="Back to the disclosures").click()

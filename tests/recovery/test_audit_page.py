@@ -403,7 +403,9 @@ def test_no_note_text_reaches_audit_rows_or_logs(
             reverse("clients:record_export", args=[client_record.pk]), {**export, "format": "json"}
         )
         printed = admin.post(
-            reverse("clients:record_export", args=[client_record.pk]), {**export, "format": "html"}
+            reverse("clients:record_export", args=[client_record.pk]),
+            {**export, "format": "html"},
+            follow=True,
         )
     finally:
         connection.force_debug_cursor = False

@@ -134,7 +134,7 @@ def build_practice_data(
         recipient=f"Recipient {mark}",
         purpose=f"Purpose {mark}",
         sections=["profile"],
-        format="json",
+        format="html",  # so its maker can open its printable page
     )
     return PracticeData(
         practice=practice,

@@ -842,6 +842,7 @@ class RecordFuzz(TestCase):
                 "sections": [value for value, _label in RecordSection.choices],
                 "format": "html",
             },
+            follow=True,
         )
         assert printable.status_code == 200
         check_response(printable, "the printable record export")

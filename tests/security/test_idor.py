@@ -107,6 +107,9 @@ ROUTES = {
     ),
     "clients/<int:pk>/record/export/": Ids({"pk": "client"}),
     "clients/<int:pk>/record/disclosures/": Ids({"pk": "client"}),
+    "clients/<int:pk>/record/disclosures/<int:disclosure_pk>/print/": Ids(
+        {"pk": "client", "disclosure_pk": "disclosure"}
+    ),
     "clients/<int:pk>/record/erasure/": Ids({"pk": "client"}),
     "clients/<int:pk>/record/delete/": Ids({"pk": "client"}),
     # The meeting catalogue is public to every signed-in member of staff, by design.
@@ -223,6 +226,7 @@ def _missing_id(route: Route, key: str) -> int:
                 "signed_note": "clients.SessionNote",
                 "plan": "clients.MeetingPlan",
                 "therapist": "recovery.User",
+                "disclosure": "clients.Disclosure",
             }[key]
         )
     return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 10_000
