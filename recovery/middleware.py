@@ -97,6 +97,7 @@ TWO_FACTOR_OPEN_VIEWS = {
     "two_factor_enrol",
     "session_status",
     "session_keepalive",
+    "csp_report",
 }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Development state (SQLite database, broker folders, beat schedule) lives here.
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -244,7 +246,35 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
+        # Browsers post what the policy blocked here; recovery/csp_reports.py logs it.
+        "report-uri": [reverse_lazy("csp_report")],
     },
+}
+# Browser features no page of ours uses, switched off for every page and anything it might
+# embed (django-permissions-policy): an injected script cannot reach a camera, a microphone
+# or the device's location, and no ad-interest topics are computed from a client's visits.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 # HSTS for a year, subdomains included, in production only: a laptop's http://127.0.0.1 must
 # keep working. Preloading is an operator's decision for the whole domain (and hard to undo),

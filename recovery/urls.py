@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from recovery import views
+from recovery.csp_reports import csp_report
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +19,7 @@ urlpatterns = [
     ),
     path("account/session/", views.session_status, name="session_status"),
     path("account/session/keep-alive/", views.session_keepalive, name="session_keepalive"),
+    path("csp-report/", csp_report, name="csp_report"),
     path("clients/", include("clients.urls")),
     path("meetings/", include("groups.urls")),
     path("r/", include("clients.response_urls")),

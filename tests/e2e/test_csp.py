@@ -3,9 +3,11 @@ script, style or image, the charts still draw, htmx and Bootstrap still work, an
 reminder link still records an answer."""
 
 import datetime
+import logging
 import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from clients.models import Attendance, AttendanceStatus, Reminder, ReminderKind
@@ -139,3 +141,26 @@ def test_a_reminder_link_still_records_an_answer(page, therapist, violations):
     expect(page.get_by_role("heading", name="Thank you for telling us")).to_be_visible()
     assert Attendance.objects.get(plan=plan).status == AttendanceStatus.ATTENDED
     assert violations() == []
+
+
+def test_chromium_reports_a_blocked_resource_to_the_report_address(
+    page, sign_in, therapist, caseload, violations, caplog
+):
+    caplog.set_level(logging.WARNING, logger="recovery.csp")
+    cache.clear()  # an identical report logged by an earlier test would be held back
+    sign_in(therapist)
+    page.goto(f"/clients/{caseload.pk}/")
+    # What an injected tag would try: load from another site. The policy blocks it, and the
+    # browser posts a report that the server logs by page name and origin alone.
+    with page.expect_response(lambda response: "/csp-report/" in response.url) as report:
+        page.evaluate(
+            """document.body.insertAdjacentHTML(
+                "beforeend", '<img alt="" src="https://blocked.example/pixel.png?who=someone">')"""
+        )
+    assert report.value.status == 204
+    assert any("img-src" in line for line in violations())
+    lines = [r.getMessage() for r in caplog.records if r.name == "recovery.csp"]
+    assert lines == [
+        "Content Security Policy violation: img-src blocked https://blocked.example "
+        "on clients:detail (enforced)"
+    ]

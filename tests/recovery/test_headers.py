@@ -33,6 +33,7 @@ EXPECTED_DIRECTIVES = {
     "base-uri": ["'none'"],
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
+    "report-uri": ["/csp-report/"],
 }
 TOKEN_PURPOSES = {
     "responses:answer": Purpose.ANSWER,
@@ -257,6 +258,11 @@ def test_security_headers_on_every_response(client, as_user, therapist, signed_i
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    features = dict(
+        item.strip().split("=") for item in response.headers["Permissions-Policy"].split(",")
+    )
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"):
+        assert features[feature] == "()", feature
 
 
 # --- Cache-Control: no-store ------------------------------------------------------------------
