@@ -1,7 +1,9 @@
 """CSRF on every POST: a browser that enforces the checks and sends no token is refused (403).
 
-The one exemption is RFC 8058's one-click unsubscribe, which mail providers POST from their
-own servers with no cookie and no token; its signed token is the authority there.
+Two exemptions: RFC 8058's one-click unsubscribe, which mail providers POST from their own
+servers with no cookie and no token (its signed token is the authority there); and the Content
+Security Policy's report address, which browsers post to without a token and which changes
+nothing but a log line.
 """
 
 import pytest
@@ -27,6 +29,7 @@ from tests.security.urlwalk import Route
 # The routes CSRF does not guard, with why. Anything else csrf_exempt fails the test.
 EXEMPT = {
     "r/u/<str:token>/": "RFC 8058 one-click unsubscribe: providers POST with no cookie",
+    "csp-report/": "browsers post CSP violation reports without a token; it only logs",
 }
 SIGNED_LINK_PURPOSES = {
     "r/a/<str:token>/": Purpose.ANSWER,
@@ -79,7 +82,7 @@ def _user_for(route: Route, world: World):
     return world.ours.admin if route.is_admin else world.ours.therapist
 
 
-def test_only_the_one_click_unsubscribe_is_exempt():
+def test_only_the_listed_routes_are_exempt():
     exempt = {route.template for route in ROUTES_WALKED if route.csrf_exempt}
     assert exempt == set(EXEMPT)
 

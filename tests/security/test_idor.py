@@ -63,6 +63,7 @@ ROUTES = {
     "": NoIds(),
     "sign-in/": NoIds(),
     "sign-out/": NoIds(),
+    "csp-report/": NoIds(),
     # A person's own account: sign-in security and the session, never anyone else's.
     "account/security/": NoIds(),
     "account/password/": NoIds(),
