@@ -267,13 +267,24 @@ class _Builder:
         note_rows, theme_picks, moves, plans, occurrences = [], [], [], [], []
         for client in clients:
             end = client.discharged_on or self.today
+            history = []
             for note, picks in self._notes(client, notes, end):
                 note_rows.append(note)
                 theme_picks.append(picks)
-            moves += self._ladder(client, end)
+                history.append(note.session_date)
+            client_moves = self._ladder(client, end)
+            moves += client_moves
+            history += [move.reached_on for move in client_moves]
             for plan, weeks in self._plans(client, attendance, end):
                 plans.append(plan)
                 occurrences.append(weeks)
+                history.append(plan.created_at.date())
+            # Added to the caseload a little before anything happened with them, not when the
+            # row was inserted: the dashboard's "active that week" counts from created_at.
+            added = min(history, default=end) - self.rng.randint(1, 14) * DAY
+            client.created_at = datetime.datetime.combine(added, datetime.time(9), tzinfo=TZ)
+        # created_at is auto_now_add, which bulk_create would overwrite: set it afterwards.
+        Client.objects.bulk_update(clients, ["created_at"], batch_size=1_000)
         SessionNote.objects.bulk_create(note_rows, batch_size=BATCH)
         # NoteTheme.save() refuses themes on a signed note; bulk_create skips it on purpose:
         # this is history being written, not a signed note being edited.

@@ -10,7 +10,7 @@ import io
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Min
 
 from clients.models import (
     Attendance,
@@ -117,3 +117,16 @@ def test_the_same_seed_gives_the_same_history(db):
         return list(notes.values_list("session_date", "status", "lapse_reported"))
 
     assert history(first) == history(second)
+
+
+def test_each_client_joined_the_caseload_before_their_first_session(scale_practice):
+    clients = Client.objects.filter(practice=scale_practice).annotate(
+        first_note=Min("session_notes__session_date"),
+        first_move=Min("ladder_moves__reached_on"),
+        first_plan=Min("meeting_plans__starts_on"),
+    )
+    for client in clients:
+        added = client.created_at.date()
+        assert added < NOW.date() - datetime.timedelta(days=300), "not the time of the insert"
+        first = min(client.first_note, client.first_move, client.first_plan)
+        assert first - datetime.timedelta(days=22) <= added < first
