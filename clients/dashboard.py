@@ -7,6 +7,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -128,23 +130,10 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
         (local_midnight(end - month), local_midnight(end + datetime.timedelta(days=1)))
         for end in ends
     ]
-    # From the clients to their attended meetings in the 26 windows, so "still active at the
-    # week's end" (as in the denominator below) reads the joined client row itself.
-    attendance = "meeting_plans__attendances__occurrence_start"
-    attended = clients.filter(
-        meeting_plans__attendances__status=AttendanceStatus.ATTENDED,
-        **{f"{attendance}__gte": windows[0][0], f"{attendance}__lt": windows[-1][1]},
-    ).aggregate(
-        **{
-            f"w{index}": Count(
-                "id",
-                distinct=True,
-                filter=Q(**{f"{attendance}__gte": start, f"{attendance}__lt": stop})
-                & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
-            )
-            for index, (end, (start, stop)) in enumerate(zip(ends, windows, strict=True))
-        }
-    )
+    if connection.vendor == "postgresql":
+        attended = _attended_by_window_postgresql(clients, ends, windows)
+    else:
+        attended = _attended_by_window(clients, ends, windows)
     active = clients.aggregate(
         **{
             f"w{index}": Count(
@@ -158,15 +147,115 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
     rows = []
     for index, end in enumerate(ends):
         base = active[f"w{index}"]
+        attended_count = attended[index]
         rows.append(
             {
                 "week_ending": end,
                 "active": base,
-                "attended": attended[f"w{index}"],
-                "share": round(100 * attended[f"w{index}"] / base, 1) if base else 0.0,
+                "attended": attended_count,
+                "share": round(100 * attended_count / base, 1) if base else 0.0,
             }
         )
     return rows
+
+
+def _attended_by_window(
+    clients: QuerySet[Client],
+    ends: list[datetime.date],
+    windows: list[tuple[datetime.datetime, datetime.datetime]],
+) -> list[int]:
+    """For each window, the clients still active at its end with an attended meeting in it:
+    one conditional distinct count per window."""
+    # From the clients to their attended meetings in the windows, so "still active at the
+    # week's end" (as in the denominator) reads the joined client row itself.
+    attendance = "meeting_plans__attendances__occurrence_start"
+    counts = clients.filter(
+        meeting_plans__attendances__status=AttendanceStatus.ATTENDED,
+        **{f"{attendance}__gte": windows[0][0], f"{attendance}__lt": windows[-1][1]},
+    ).aggregate(
+        **{
+            f"w{index}": Count(
+                "id",
+                distinct=True,
+                filter=Q(**{f"{attendance}__gte": start, f"{attendance}__lt": stop})
+                & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
+            )
+            for index, (end, (start, stop)) in enumerate(zip(ends, windows, strict=True))
+        }
+    )
+    return [counts[f"w{index}"] for index in range(len(windows))]
+
+
+def _attended_by_window_postgresql(
+    clients: QuerySet[Client],
+    ends: list[datetime.date],
+    windows: list[tuple[datetime.datetime, datetime.datetime]],
+) -> list[int]:
+    """The same figures as `_attended_by_window`, a quarter of the time at practice scale.
+
+    The conditional distinct counts test every attendance row against every window and sort
+    each window's clients apart (about 110 ms at 5,000 clients). Here each row is placed once:
+    `width_bucket` finds, by binary search over the sorted window bounds, the stretch of time
+    the row falls in, and every stretch has a precomputed bitmask of the windows covering it.
+    The masks are OR-ed per plan (before any join, as the covering index on attendance holds
+    the plan), then per client, where a mask of the windows ending before discharge drops
+    the windows the client was no longer active in; the sum of each bit is that window's
+    count. A test checks it against the portable version on random data.
+    """
+    if len(windows) > 62:
+        raise ValueError("a window per bit of a bigint")
+    bounds = sorted({bound for window in windows for bound in window})
+    # width_bucket(x, bounds) = the number of bounds <= x: row i of `stretches` (1-based in
+    # SQL) is [bounds[i - 1], bounds[i]), and its mask has a bit for each window covering it.
+    stretches = [
+        sum(1 << index for index, (start, stop) in enumerate(windows) if start <= low < stop)
+        for low in bounds[:-1]
+    ]
+    # A client discharged on day D was active at the end of the windows ending before D:
+    # width_bucket over the day after each end counts those windows, the first ones.
+    after_ends = [end + datetime.timedelta(days=1) for end in ends]
+    try:
+        client_ids, client_params = clients.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # clients.none()
+        return [0] * len(windows)
+    attendance, plan, client = (
+        Attendance._meta.db_table,
+        Attendance._meta.get_field("plan").related_model._meta.db_table,
+        Client._meta.db_table,
+    )
+    sums = ", ".join(f"coalesce(sum((mask >> {index}) & 1), 0)" for index in range(len(windows)))
+    sql = f"""
+        WITH per_plan AS (
+            SELECT a.plan_id,
+                   bit_or((%s::bigint[])[width_bucket(a.occurrence_start, %s::timestamptz[])])
+                       AS mask
+            FROM {attendance} a
+            WHERE a.status = %s AND a.occurrence_start >= %s AND a.occurrence_start < %s
+              AND a.plan_id IN (SELECT id FROM {plan} WHERE client_id IN ({client_ids}))
+            GROUP BY a.plan_id
+        ), per_client AS (
+            SELECT bit_or(per_plan.mask)
+                   & ((1::bigint << width_bucket(coalesce(c.discharged_on, 'infinity'::date),
+                                                 %s::date[])) - 1) AS mask
+            FROM per_plan
+            JOIN {plan} p ON p.id = per_plan.plan_id
+            JOIN {client} c ON c.id = p.client_id
+            GROUP BY c.id
+        )
+        SELECT {sums} FROM per_client
+    """
+    params = [
+        stretches,
+        bounds,
+        AttendanceStatus.ATTENDED,
+        bounds[0],
+        bounds[-1],
+        *client_params,
+        after_ends,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(count) for count in cursor.fetchone()]
 
 
 def drifting(
