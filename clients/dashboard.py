@@ -36,12 +36,12 @@ from clients.models import (
     NoteTheme,
     Reminder,
     ReminderStatus,
-    ReportedBy,
     SessionNote,
 )
 from recovery.models import Role, User
 
 WEEKS = 26
+ATTENDANCE_DAYS = 30
 
 
 @dataclass
@@ -115,11 +115,13 @@ def funnel(clients: QuerySet[Client], period: Period) -> dict:
 
 
 def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list[dict]:
-    """Week by week for the last 26 weeks: the share of then-active clients who attended at
-    least one meeting in the 30 days before the week ended. Two queries."""
+    """Week by week for the last 26 weeks: the share of the clients active at the week's end
+    (on the caseload by then, not yet discharged) who attended at least one meeting in the 30
+    days up to and including its last day. Two queries."""
     ends = [today - datetime.timedelta(weeks=index) for index in range(WEEKS - 1, -1, -1)]
     tz = timezone.get_current_timezone()
-    month = datetime.timedelta(days=30)
+    # 30 days counting the week's last day: from midnight 29 days before it.
+    month = datetime.timedelta(days=ATTENDANCE_DAYS - 1)
 
     def local_midnight(day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
@@ -164,8 +166,9 @@ def _attended_by_window(
     ends: list[datetime.date],
     windows: list[tuple[datetime.datetime, datetime.datetime]],
 ) -> list[int]:
-    """For each window, the clients still active at its end with an attended meeting in it:
-    one conditional distinct count per window."""
+    """For each window, the clients active at its end (added before it closed, not discharged
+    by its last day) with an attended meeting in it: a conditional distinct count per window.
+    """
     # From the clients to their attended meetings in the windows, so "still active at the
     # week's end" (as in the denominator) reads the joined client row itself.
     attendance = "meeting_plans__attendances__occurrence_start"
@@ -178,6 +181,7 @@ def _attended_by_window(
                 "id",
                 distinct=True,
                 filter=Q(**{f"{attendance}__gte": start, f"{attendance}__lt": stop})
+                & Q(created_at__lt=stop)
                 & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
             )
             for index, (end, (start, stop)) in enumerate(zip(ends, windows, strict=True))
@@ -198,9 +202,10 @@ def _attended_by_window_postgresql(
     `width_bucket` finds, by binary search over the sorted window bounds, the stretch of time
     the row falls in, and every stretch has a precomputed bitmask of the windows covering it.
     The masks are OR-ed per plan (before any join, as the covering index on attendance holds
-    the plan), then per client, where a mask of the windows ending before discharge drops
-    the windows the client was no longer active in; the sum of each bit is that window's
-    count. A test checks it against the portable version on random data.
+    the plan), then per client, where two more masks drop the windows the client was not
+    active at the end of: those closing before they were added, and those ending on or after
+    their discharge. The sum of each bit is that window's count. A test checks it against the
+    portable version on random data.
     """
     if len(windows) > 62:
         raise ValueError("a window per bit of a bigint")
@@ -214,6 +219,9 @@ def _attended_by_window_postgresql(
     # A client discharged on day D was active at the end of the windows ending before D:
     # width_bucket over the day after each end counts those windows, the first ones.
     after_ends = [end + datetime.timedelta(days=1) for end in ends]
+    # A client added at instant T is counted from the first window closing after T:
+    # width_bucket over the windows' closing instants counts the ones before, to drop.
+    stops = [stop for _start, stop in windows]
     try:
         client_ids, client_params = clients.order_by().values("id").query.sql_with_params()
     except EmptyResultSet:  # clients.none()
@@ -236,7 +244,10 @@ def _attended_by_window_postgresql(
         ), per_client AS (
             SELECT bit_or(per_plan.mask)
                    & ((1::bigint << width_bucket(coalesce(c.discharged_on, 'infinity'::date),
-                                                 %s::date[])) - 1) AS mask
+                                                 %s::date[])) - 1)
+                   & ((1::bigint << %s) - (1::bigint << width_bucket(c.created_at,
+                                                                     %s::timestamptz[])))
+                       AS mask
             FROM per_plan
             JOIN {plan} p ON p.id = per_plan.plan_id
             JOIN {client} c ON c.id = p.client_id
@@ -252,6 +263,8 @@ def _attended_by_window_postgresql(
         bounds[-1],
         *client_params,
         after_ends,
+        len(windows),
+        stops,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -264,7 +277,7 @@ def drifting(
     """Active clients who missed planned meetings, flagged a lapse lately, or have had no
     session for a while (thresholds in settings), each with the reasons; longest unseen
     first. Returns (how many in all, the first `limit` of them)."""
-    today = now.date()
+    today = timezone.localdate(now)
     missed_since = now - datetime.timedelta(days=settings.DRIFT_MISSED_WINDOW_DAYS)
     # Which clients drift is decided by three uncorrelated subqueries, each read once through
     # an index (PostgreSQL hashes them); the per-client figures shown are then looked up for
@@ -285,6 +298,13 @@ def drifting(
     )
     quiet_since = today - datetime.timedelta(days=settings.DRIFT_NO_SESSION_DAYS)
     seen_lately = SessionNote.objects.filter(session_date__gte=quiet_since).values("client")
+    # "No session in 21 days" needs 21 days on the caseload: added on quiet_since or before.
+    quiet_added_before = datetime.datetime.combine(
+        quiet_since + datetime.timedelta(days=1),
+        datetime.time.min,
+        tzinfo=timezone.get_current_timezone(),
+    )
+    long_unseen = ~Q(pk__in=seen_lately) & Q(created_at__lt=quiet_added_before)
     missed = (
         missed_recently.filter(plan__client=OuterRef("pk"))
         .order_by()
@@ -299,7 +319,7 @@ def drifting(
     )
     rows = (
         clients.filter(status=ClientStatus.ACTIVE)
-        .filter(Q(pk__in=missed_often) | Q(pk__in=lapse.values("client")) | ~Q(pk__in=seen_lately))
+        .filter(Q(pk__in=missed_often) | Q(pk__in=lapse.values("client")) | long_unseen)
         .annotate(
             missed=Coalesce(Subquery(missed), Value(0), output_field=IntegerField()),
             lapse=Exists(lapse.filter(client=OuterRef("pk"))),
@@ -309,7 +329,7 @@ def drifting(
         )
         .select_related("primary_therapist")
         # What the list shows: no contact details to decrypt, no preferences to carry.
-        .only("preferred_name", "primary_therapist__full_name")
+        .only("preferred_name", "created_at", "primary_therapist__full_name")
         .order_by(F("last_session").asc(nulls_first=True), "preferred_name", "pk")
     )
     page = list(rows[:limit] if limit else rows)
@@ -324,7 +344,8 @@ def drifting(
             )
         if client.lapse:
             reasons.append("lapse flagged")
-        if client.last_session is None or client.last_session < quiet_since:
+        unseen = client.last_session is None or client.last_session < quiet_since
+        if unseen and client.created_at < quiet_added_before:
             reasons.append(f"no session in {settings.DRIFT_NO_SESSION_DAYS} days")
         found.append({"client": client, "reasons": reasons})
     return total, found
@@ -372,20 +393,28 @@ def reminders_summary(clients: QuerySet[Client], *, now: datetime.datetime) -> d
     counts = Reminder.objects.filter(sent | failed, plan__client__in=clients).aggregate(
         sent=Count("id", filter=sent), failed=Count("id", filter=failed)
     )
+    # Answers clients gave by one-click link, even where their therapist later recorded the
+    # same meeting (which makes the therapist's record the one that counts for attendance).
     counts["answered"] = Attendance.objects.filter(
-        plan__client__in=clients, reported_by=ReportedBy.CLIENT, reported_at__gte=since
+        plan__client__in=clients, client_answered_at__gte=since
     ).count()
     return counts
 
 
-def unsigned_notes(clients: QuerySet[Client], *, now: datetime.datetime) -> list[dict]:
-    """Drafts still unsigned 48 hours (settings.UNSIGNED_NOTE_HOURS) after the session day."""
-    cutoff = (now - datetime.timedelta(hours=settings.UNSIGNED_NOTE_HOURS)).date()
+def unsigned_notes(
+    clients: QuerySet[Client], *, author: User | None, now: datetime.datetime
+) -> list[dict]:
+    """Drafts still unsigned 48 hours (settings.UNSIGNED_NOTE_HOURS) after the session day
+    ended in the practice's zone, per author: the one who has to sign. With `author`, that
+    therapist's drafts only, whoever's caseload the client is on now."""
+    cutoff = timezone.localdate(now - datetime.timedelta(hours=settings.UNSIGNED_NOTE_HOURS))
+    drafts = SessionNote.objects.filter(
+        client__in=clients, status=NoteStatus.DRAFT, session_date__lt=cutoff
+    )
+    if author is not None:
+        drafts = drafts.filter(author=author)
     return list(
-        SessionNote.objects.filter(
-            client__in=clients, status=NoteStatus.DRAFT, session_date__lt=cutoff
-        )
-        .values("author__full_name")
+        drafts.values("author__full_name")
         .annotate(notes=Count("id"))
         .order_by("-notes", "author__full_name")
     )

@@ -688,6 +688,9 @@ class Attendance(models.Model):
         related_name="+",
     )
     reported_at = models.DateTimeField(null=True, blank=True)
+    # When the client last answered by a reminder's one-click link. Kept when their therapist
+    # then records the same meeting, so the dashboard still counts the answer.
+    client_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurrence_start"]
@@ -720,8 +723,8 @@ class Attendance(models.Model):
             # The dashboard's "answered" reminders (clients.dashboard.reminders_summary):
             # answers clients gave by one-click link, by when.
             models.Index(
-                fields=["reported_at"],
-                condition=Q(reported_by="client"),
+                fields=["client_answered_at"],
+                condition=Q(client_answered_at__isnull=False),
                 name="attendance_client_answers",
             ),
         ]

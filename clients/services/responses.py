@@ -37,7 +37,8 @@ def reminder_answer_record(
     - Repeating the same answer changes nothing (no new reported_at, no audit event).
     - The client may change their own answer: the latest one stands.
     - A therapist's record is never overwritten: they may have heard more in a session
-      than a click says. The client's answer is then dropped and the row returned as is.
+      than a click says. Only the time of the client's answer is kept (the dashboard counts
+      answers), the first time they give one.
     - An answer is not an email we send, so it is recorded even after consent to emails
       was withdrawn.
     """
@@ -60,6 +61,7 @@ def reminder_answer_record(
         "reported_by": ReportedBy.CLIENT,
         "reported_by_user": None,
         "reported_at": now,
+        "client_answered_at": now,
     }
     plan = reminder.plan
     # get_or_create survives two clicks racing to insert; the lock below orders what follows.
@@ -69,16 +71,21 @@ def reminder_answer_record(
     if not created:
         attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
         if attendance.reported_by == ReportedBy.THERAPIST:
-            return attendance
-        if (
+            # The therapist's record stands, but the client did answer: the dashboard counts it.
+            if attendance.client_answered_at is not None:
+                return attendance
+            attendance.client_answered_at = now
+            attendance.save(update_fields=["client_answered_at"])
+        elif (
             attendance.reported_by == ReportedBy.CLIENT
             and attendance.status == status
             and attendance.reason == reason
         ):
             return attendance
-        for field, value in answer.items():
-            setattr(attendance, field, value)
-        attendance.save(update_fields=list(answer))
+        else:
+            for field, value in answer.items():
+                setattr(attendance, field, value)
+            attendance.save(update_fields=list(answer))
     audit(
         action=AuditAction.UPDATE, actor=None, client=plan.client, obj=attendance, request=request
     )

@@ -16,12 +16,13 @@ from clients.selectors import clients_visible_to
 from recovery.models import Role, User
 
 DRIFTING_SHOWN = 50
-DEFAULT_PERIOD = datetime.timedelta(days=90)
+# The last 90 days, today included.
+DEFAULT_PERIOD = datetime.timedelta(days=90 - 1)
 # The themes table has a column per month of the period.
 LONGEST_PERIOD = datetime.timedelta(days=731)
 # A period outside these years is a typing slip; the calendar's ends would overflow the sums.
 EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
-TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "unsigned")
+TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "reminders", "unsigned")
 
 
 class DashboardFilters(forms.Form):
@@ -60,7 +61,7 @@ class DashboardFilters(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
+        if "start" in self.errors or "end" in self.errors:
             return cleaned
         today = timezone.localdate()
         cleaned["end"] = cleaned.get("end") or today
@@ -95,8 +96,15 @@ def _csv(name: str, header: list[str], rows: list[list]) -> HttpResponse:
 def caseload_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = DashboardFilters(request.GET or None, user=user)
-    # Filters with an error are shown with it, and the figures fall back to the defaults.
-    data = filters.cleaned_data if filters.is_valid() else {}
+    # A filter with an error is shown with it and falls back to its default (both ends of the
+    # period together); the others still apply, to the page and its CSV files alike.
+    data = {}
+    if filters.is_bound:
+        filters.is_valid()  # cleaned_data then holds every field without an error
+        data = dict(filters.cleaned_data)
+        if "start" in filters.errors or "end" in filters.errors:
+            data.pop("start", None)
+            data.pop("end", None)
     today = timezone.localdate()
     period = dashboard.Period(
         start=data.get("start") or today - DEFAULT_PERIOD, end=data.get("end") or today
@@ -116,7 +124,7 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "themes": dashboard.themes(clients, period),
         "reminders": dashboard.reminders_summary(clients, now=now),
-        "unsigned": dashboard.unsigned_notes(clients, now=now),
+        "unsigned": dashboard.unsigned_notes(clients_visible_to(user), author=therapist, now=now),
     }
     table = request.GET.get("csv")
     if table is not None:
@@ -196,6 +204,17 @@ def _export(table: str, figures: dict) -> HttpResponse:
             [
                 [r["theme__name"], r["times"], round(r["intensity"], 2), *r["by_month"]]
                 for r in figures["themes"]["overall"]
+            ],
+        )
+    if table == "reminders":
+        reminders = figures["reminders"]
+        return _csv(
+            table,
+            ["reminders in the last 30 days", "count"],
+            [
+                ["sent", reminders["sent"]],
+                ["failed", reminders["failed"]],
+                ["answered by clients", reminders["answered"]],
             ],
         )
     if table == "unsigned":

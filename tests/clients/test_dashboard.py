@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients import dashboard
-from clients.models import Client, ResistanceTheme
+from clients.models import Client, Reminder, ResistanceTheme
 from clients.services.notes import session_note_update
 from tests.factories import (
     AttendanceFactory,
@@ -135,7 +135,7 @@ def test_figures_match_hand_computed_values(as_user, manager, practice_data):
         ("Fear of judgment or labels", 2),
         ("Objection to 12-step spirituality", 1),
     ]
-    # The default 90 days run from Aug 29: four months, every theme voiced in November.
+    # The default 90 days run from Aug 30: four months, every theme voiced in November.
     assert [month.month for month in context["themes"]["months"]] == [8, 9, 10, 11]
     assert [r["by_month"] for r in context["themes"]["overall"]] == [[0, 0, 0, 2], [0, 0, 0, 1]]
     assert context["unsigned"] == [{"author__full_name": "Casey Colleague", "notes": 1}]
@@ -192,7 +192,8 @@ def test_every_table_downloads_as_csv(as_user, manager, practice_data):
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(as_user, manager, therapist):
-    ClientFactory(primary_therapist=therapist, preferred_name='=HYPERLINK("x")')
+    client = ClientFactory(primary_therapist=therapist, preferred_name='=HYPERLINK("x")')
+    Client.objects.filter(pk=client.pk).update(created_at=NOW - 60 * DAY)  # long unseen
     response = page(as_user, manager, csv="drifting")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1][0] == '\'=HYPERLINK("x")'
@@ -215,7 +216,7 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
         assert response.status_code == 200
         assert error in response.content.decode()
         assert response.context["period"] == dashboard.Period(
-            start=TODAY - datetime.timedelta(days=90), end=TODAY
+            start=TODAY - datetime.timedelta(days=89), end=TODAY
         )
 
 
@@ -286,3 +287,129 @@ def test_theme_counts_follow_a_draft_whose_session_date_moves(therapist, client_
     assert [row["by_month"] for row in by_month["overall"]] == [[0, 1]]
     november = dashboard.Period(start=datetime.date(2026, 11, 1), end=TODAY)
     assert dashboard.themes(clients, november)["overall"] == []
+
+
+# --- Edges: the practice's day, the caseload's start, the author, the client's answer -------
+
+
+def test_drifting_and_unsigned_follow_the_practices_day_not_utcs(as_user, manager, therapist):
+    """At 20:30 in New York it is already tomorrow in UTC: the figures must not move."""
+    seen = ClientFactory(primary_therapist=therapist, preferred_name="Seen21DaysAgo")
+    lapsed = ClientFactory(primary_therapist=therapist, preferred_name="Lapse14DaysAgo")
+    Client.objects.update(created_at=NOW - 100 * DAY)
+    SessionNoteFactory(
+        client=seen,
+        session_date=TODAY - 21 * DAY,
+        status="signed",
+        signed_at=NOW - 21 * DAY,
+        signed_by=therapist,
+    )
+    SessionNoteFactory(
+        client=lapsed,
+        session_date=TODAY - 14 * DAY,
+        lapse_reported=True,
+        status="signed",
+        signed_at=NOW - 14 * DAY,
+        signed_by=therapist,
+    )
+    SessionNoteFactory(client=lapsed, session_date=TODAY - 2 * DAY)  # a draft from Wednesday
+    figures = []
+    for moment in (NOW, datetime.datetime(2026, 11, 28, 1, 30, tzinfo=datetime.UTC)):
+        with time_machine.travel(moment, tick=False):
+            context = page(as_user, manager).context
+        drifting = {row["client"].preferred_name: row["reasons"] for row in context["drifting"]}
+        figures.append((drifting, context["unsigned"]))
+    noon, evening = figures
+    assert noon == evening
+    assert noon == ({"Lapse14DaysAgo": ["lapse flagged"]}, [])
+
+
+def test_no_session_in_21_days_needs_21_days_on_the_caseload(as_user, manager, therapist):
+    new = ClientFactory(primary_therapist=therapist, preferred_name="New")
+    old = ClientFactory(primary_therapist=therapist, preferred_name="Old")
+    Client.objects.filter(pk=new.pk).update(created_at=NOW - 20 * DAY)
+    # Added 21 days ago, on the first day of the quiet window, and never seen since.
+    Client.objects.filter(pk=old.pk).update(created_at=NOW - 21 * DAY)
+    context = page(as_user, manager).context
+    assert {row["client"].preferred_name: row["reasons"] for row in context["drifting"]} == {
+        "Old": ["no session in 21 days"]
+    }
+
+
+def test_the_attendance_share_never_counts_a_client_before_they_joined(as_user, manager, therapist):
+    """A client added today whose meeting ten days ago was recorded after the fact is in
+    neither count for last week, so no week goes over 100%."""
+    old = ClientFactory(primary_therapist=therapist, preferred_name="Old")
+    new = ClientFactory(primary_therapist=therapist, preferred_name="New")
+    Client.objects.filter(pk=old.pk).update(created_at=NOW - 100 * DAY)
+    for client in (old, new):
+        attended(MeetingPlanFactory(client=client, starts_on=TODAY - 28 * DAY), NOW - 10 * DAY)
+    weeks = page(as_user, manager).context["attendance"]
+    assert [(w["active"], w["attended"], w["share"]) for w in weeks[-3:]] == [
+        (1, 0, 0.0),
+        (1, 1, 100.0),
+        (2, 2, 100.0),
+    ]
+    assert all(week["attended"] <= week["active"] for week in weeks)
+
+
+def test_the_attendance_window_is_the_30_days_up_to_the_weeks_end(as_user, manager, therapist):
+    client = ClientFactory(primary_therapist=therapist)
+    Client.objects.update(created_at=NOW - 100 * DAY)
+    plan = MeetingPlanFactory(client=client, starts_on=TODAY - 60 * DAY)
+    # Local midnight 29 days before today starts this week's window: Oct 29, still summer
+    # time in New York (it ended Nov 1), so 04:00 UTC.
+    first_day = datetime.datetime(2026, 10, 29, 4, 0, tzinfo=datetime.UTC)
+    attended(plan, first_day)
+    this_week = page(as_user, manager).context["attendance"][-1]
+    assert (this_week["active"], this_week["attended"]) == (1, 1)
+    plan.attendances.update(occurrence_start=first_day - datetime.timedelta(seconds=1))
+    this_week = page(as_user, manager).context["attendance"][-1]
+    assert (this_week["active"], this_week["attended"]) == (1, 0)
+
+
+def test_unsigned_notes_are_the_authors_even_after_the_client_moves(
+    as_user, manager, therapist, colleague
+):
+    client = ClientFactory(primary_therapist=therapist)
+    SessionNoteFactory(client=client, author=therapist, session_date=TODAY - 5 * DAY)
+    Client.objects.filter(pk=client.pk).update(primary_therapist=colleague)
+    mine = [{"author__full_name": "Dana Owner", "notes": 1}]
+    assert page(as_user, manager).context["unsigned"] == mine
+    assert page(as_user, manager, therapist=therapist.pk).context["unsigned"] == mine
+    assert page(as_user, manager, therapist=colleague.pk).context["unsigned"] == []
+
+
+def test_a_clients_answer_still_counts_once_the_therapist_records_the_meeting(
+    as_user, manager, therapist
+):
+    from clients.services.plans import attendance_record
+    from clients.services.responses import reminder_answer_record
+
+    client = ClientFactory(primary_therapist=therapist)
+    meeting_plan = MeetingPlanFactory(client=client, starts_on=TODAY - 28 * DAY)
+    start = next(iter(meeting_plan.occurrences(NOW - 8 * DAY, NOW)))
+    reminder = Reminder.objects.create(
+        plan=meeting_plan, occurrence_start=start, kind="checkin", due_at=start
+    )
+    reminder_answer_record(reminder=reminder, status="attended")
+    assert page(as_user, manager).context["reminders"]["answered"] == 1
+    attendance_record(actor=therapist, plan=meeting_plan, occurrence_start=start, status="attended")
+    assert page(as_user, manager).context["reminders"]["answered"] == 1
+
+
+def test_a_bad_date_keeps_the_therapist_filter_on_the_page_and_in_the_csv(
+    as_user, manager, therapist, colleague, practice_data
+):
+    params = {"therapist": colleague.pk, "start": "2026-13-01"}
+    context = page(as_user, manager, **params).context
+    assert "Enter a valid date." in str(context["filters"].errors)
+    assert {row["client"].preferred_name for row in context["drifting"]} == {"Cy"}
+    rows = list(csv.reader(io.StringIO(page(as_user, manager, **params, csv="drifting").text)))
+    assert [row[0] for row in rows[1:]] == ["Cy"]
+
+
+def test_a_bad_therapist_does_not_lift_the_two_year_limit(as_user, manager, practice_data):
+    context = page(as_user, manager, therapist="abc", start="2019-01-01").context
+    assert "Choose a period of two years or less." in str(context["filters"].errors)
+    assert context["period"] == dashboard.Period(start=TODAY - 89 * DAY, end=TODAY)

@@ -1,7 +1,8 @@
 """The attendance share's PostgreSQL path (bitmasks over the window bounds) against the
 portable one (a conditional distinct count per window), on random data built to sit on the
 edges: occurrences at the very bounds of windows, discharges on window ends, daylight-saving
-weeks, another practice's rows, statuses other than attended."""
+weeks, clients added as a window closes, another practice's rows, statuses other than
+attended."""
 
 import datetime
 import random
@@ -34,7 +35,7 @@ def windows_for(today: datetime.date):
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=NEW_YORK)
 
     windows = [
-        (midnight(end - datetime.timedelta(days=30)), midnight(end + datetime.timedelta(days=1)))
+        (midnight(end - datetime.timedelta(days=29)), midnight(end + datetime.timedelta(days=1)))
         for end in ends
     ]
     return ends, windows
@@ -49,6 +50,18 @@ def build(rng: random.Random, today: datetime.date) -> tuple[list[Client], list]
     clients = []
     for index in range(40):
         client = ClientFactory(primary_therapist=therapists[index % 4])
+        # Added long before, exactly as a window closes, just after, or any time in between.
+        edge = rng.choice(edges)
+        added = rng.choice(
+            [
+                edges[0] - datetime.timedelta(days=40),
+                edges[0] - datetime.timedelta(days=40),
+                edge,
+                edge + datetime.timedelta(microseconds=1),
+                edges[0] + (edges[-1] - edges[0]) * rng.random(),
+            ]
+        )
+        Client.objects.filter(pk=client.pk).update(created_at=added)
         if rng.random() < 0.4:
             # Discharged on a window's end, the day after one, or any day in the range.
             discharged = rng.choice(

@@ -212,7 +212,12 @@ def test_a_therapists_record_is_never_overwritten(client, reminder, plan, therap
         ReportedBy.THERAPIST,
         therapist,
     )
-    assert not AuditEvent.objects.exists()
+    # Only the time of the client's answer is kept (the dashboard counts answers), once.
+    assert row.client_answered_at == NOW
+    assert AuditEvent.objects.count() == 1
+    client.post(answer_url(reminder), {"status": "attended"})
+    assert Attendance.objects.get().client_answered_at == NOW
+    assert AuditEvent.objects.count() == 1
     assert "already noted" in text_of(client.get(answer_url(reminder)))
 
 
