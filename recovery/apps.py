@@ -6,4 +6,7 @@ class RecoveryConfig(AppConfig):
     verbose_name = "Accounts, practices and audit"
 
     def ready(self) -> None:
-        from recovery import receivers  # noqa: F401 - connects the sign-in audit receivers
+        from recovery import (
+            checks,  # noqa: F401 - registers the system checks
+            receivers,  # noqa: F401 - connects the sign-in audit receivers
+        )

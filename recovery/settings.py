@@ -313,7 +313,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # --- Email ---------------------------------------------------------------------------------
-# With EMAIL_HOST set, mail goes out over SMTP; otherwise it is printed to the console.
+# With EMAIL_HOST set, mail goes out over SMTP; otherwise it is printed to the console, which
+# suits development only: with DEBUG off, `check --deploy` warns (recovery.W001,
+# recovery/checks.py), since the worker would print every reminder to the logs.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"

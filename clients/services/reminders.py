@@ -10,8 +10,10 @@ lets mail systems drop the rare repeat.
 import datetime
 import logging
 import random
+import re
 import smtplib
 import socket
+import traceback
 import zoneinfo
 from dataclasses import dataclass
 
@@ -218,6 +220,40 @@ def classify(error: Exception) -> type[Exception]:
 TRANSIENT = (smtplib.SMTPException, socket.timeout, TimeoutError, ConnectionError, OSError)
 
 
+# Anything shaped like an email address, with its angle brackets if it has them; a quoted
+# local part ("riley smith"@...) counts too. Over-matching a little is the safe way round.
+_EMAIL_ADDRESS = re.compile(r"""<?(?:"[^"\r\n]*"|[^\s<>"'(),;:\[\]]+)@[^\s<>"'(),;:]+>?""")
+
+
+def redact_addresses(text: str) -> str:
+    """`text` with every email address in it replaced by "<address>"."""
+    return _EMAIL_ADDRESS.sub("<address>", text)
+
+
+def _smtp_reply(code: int, message: bytes | str) -> str:
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return f"{code} {redact_addresses(message)}"
+
+
+def describe_mail_error(error: BaseException) -> str:
+    """What went wrong, for Reminder.last_error and the logs, with no email address in it.
+
+    str() of an SMTP error is unfit for both: SMTPRecipientsRefused's is a dict keyed by the
+    recipient's address, SMTPSenderRefused's ends with the sender's, and servers often echo
+    an address in their text ("5.1.1 <riley@example.net>: Recipient address rejected"). The
+    address is encrypted at rest and wiped on erasure; last_error and the logs are neither.
+    Kept: the exception's class, the SMTP code(s) and the server's words.
+    """
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = "; ".join(_smtp_reply(code, text) for code, text in error.recipients.values())
+        return f"{name}: {replies}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {_smtp_reply(error.smtp_code, error.smtp_error)}"
+    return f"{name}: {redact_addresses(str(error))}"
+
+
 def retry_delay(attempts: int, rng: random.Random | None = None) -> datetime.timedelta:
     """Exponential backoff with jitter: about 1, 2, 4, 8 minutes, capped at 30."""
     rng = rng or random.Random()
@@ -315,13 +351,16 @@ def reminder_deliver(
         message = reminder_email(reminder, connection=mail_connection)
     except Exception as error:
         # A reminder that cannot be built fails alone; the rest of the batch goes on.
-        logger.exception("Reminder %s could not be built", reminder_id)
-        _mark(
+        detail = f"Could not build the email: {describe_mail_error(error)}"[:1000]
+        # The traceback's frames say where, without the exception's own text (it may quote
+        # the address, as Django's "Invalid address" does): so no logger.exception here.
+        logger.error(
+            "Reminder %s could not be built: %s\n%s",
             reminder_id,
-            claimed_at,
-            status=ReminderStatus.FAILED,
-            last_error=f"Could not build the email: {type(error).__name__}: {error}"[:1000],
+            detail,
+            "".join(traceback.format_tb(error.__traceback__)).rstrip(),
         )
+        _mark(reminder_id, claimed_at, status=ReminderStatus.FAILED, last_error=detail)
         outcome.failed += 1
         return
     try:
@@ -331,7 +370,7 @@ def reminder_deliver(
         message.send()
     except Exception as error:  # noqa: BLE001 - every mail failure is recorded on the row
         mail_connection.close()  # a broken connection is opened again for the next message
-        detail = f"{type(error).__name__}: {error}"[:1000]
+        detail = describe_mail_error(error)[:1000]
         if (
             classify(error) is PermanentFailure
             or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS

@@ -5,6 +5,7 @@ named instants, except in the races, where two threads meet on real time.
 """
 
 import datetime
+import logging
 import random
 import re
 import smtplib
@@ -469,6 +470,146 @@ def test_a_4xx_refused_recipient_is_retried(smtp_sink, make_plan):
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == (ReminderStatus.QUEUED, 1)
     assert "450" in reminder.last_error
+
+
+# --- What a failure records: never the client's address --------------------------------------
+
+# consenting_client's address (tests/clients/conftest.py). It is encrypted at rest and wiped by
+# an erasure request, so no copy may land in Reminder.last_error (plain text, shown on pages)
+# or in the logs.
+ADDRESS = "riley@example.net"
+
+
+def application_log(caplog) -> str:
+    """Everything the application logged, tracebacks included. aiosmtpd's own loggers are left
+    out: the test server plays the recipient's mail system, which knows the address anyway."""
+    return "\n".join(
+        caplog.handler.format(record)
+        for record in caplog.records
+        if not record.name.startswith("mail.")
+    )
+
+
+@pytest.mark.parametrize(
+    "stage, reply, error_class, status",
+    [
+        # The address is only in the exception: SMTPRecipientsRefused keys its dict by it.
+        ("RCPT", "550 5.1.1 No such user here", "SMTPRecipientsRefused", ReminderStatus.FAILED),
+        # Servers often echo it in their text as well.
+        (
+            "RCPT",
+            f"550 5.1.1 <{ADDRESS}>: Recipient address rejected",
+            "SMTPRecipientsRefused",
+            ReminderStatus.FAILED,
+        ),
+        (
+            "RCPT",
+            f"450 4.2.1 <{ADDRESS}>: Mailbox busy, try later",
+            "SMTPRecipientsRefused",
+            ReminderStatus.QUEUED,
+        ),
+        (
+            "DATA",
+            f"550 5.7.1 Message for {ADDRESS} rejected",
+            "SMTPDataError",
+            ReminderStatus.FAILED,
+        ),
+    ],
+    ids=["rcpt-550", "rcpt-550-echoed", "rcpt-450-echoed", "data-550-echoed"],
+)
+def test_a_refused_recipients_address_stays_out_of_last_error_and_the_logs(
+    smtp_sink, make_plan, caplog, stage, reply, error_class, status
+):
+    caplog.set_level(logging.DEBUG)
+    reminder = queue_reminder(make_plan())
+    if stage == "RCPT":
+        smtp_sink.refuse_recipients(reply)
+    else:
+        smtp_sink.refuse_data(reply)
+
+    with time_machine.travel(SEND_AT, tick=False):
+        reminders_dispatch()
+
+    reminder.refresh_from_db()
+    assert reminder.status == status
+    logged = application_log(caplog)
+    assert ADDRESS not in reminder.last_error
+    assert ADDRESS not in logged
+    # Still says what happened: the kind of refusal, the server's code and its words.
+    code, text = reply[:3], reply[4:].replace(f"<{ADDRESS}>", "<address>")
+    assert reminder.last_error == f"{error_class}: {code} {text.replace(ADDRESS, '<address>')}"
+    if status == ReminderStatus.FAILED:
+        assert f"failed: {error_class}: {code}" in logged  # the warning is still there
+
+
+def test_an_email_that_cannot_be_built_records_no_address(
+    smtp_sink, make_plan, monkeypatch, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    reminder = queue_reminder(make_plan())
+
+    def invalid_address(reminder, **kwargs):
+        # What Django's sanitize_address raises: the address, quoted.
+        raise ValueError(f'Invalid address "{ADDRESS}"')
+
+    monkeypatch.setattr(reminders_service, "reminder_email", invalid_address)
+    with time_machine.travel(SEND_AT, tick=False):
+        assert reminders_dispatch() == Outcome(failed=1)
+
+    reminder.refresh_from_db()
+    logged = application_log(caplog)
+    assert ADDRESS not in reminder.last_error
+    assert ADDRESS not in logged
+    assert (
+        reminder.last_error == 'Could not build the email: ValueError: Invalid address "<address>"'
+    )
+    assert "could not be built" in logged
+    assert "invalid_address" in logged  # where it went wrong: the traceback's frames are kept
+
+
+@pytest.mark.parametrize(
+    "error, description",
+    [
+        (
+            smtplib.SMTPRecipientsRefused(
+                {
+                    ADDRESS: (550, f"5.1.1 <{ADDRESS}>: Recipient address rejected".encode()),
+                    "sam+rb@mail.example.co.uk": (450, b"4.2.1 Mailbox busy"),
+                }
+            ),
+            "SMTPRecipientsRefused: 550 5.1.1 <address>: Recipient address rejected; "
+            "450 4.2.1 Mailbox busy",
+        ),
+        (
+            smtplib.SMTPSenderRefused(
+                553, b"5.7.1 <reminders@localhost> refused", "reminders@localhost"
+            ),
+            "SMTPSenderRefused: 553 5.7.1 <address> refused",
+        ),
+        (
+            smtplib.SMTPDataError(550, "5.7.1 Not for rïley@exämple.net".encode()),
+            "SMTPDataError: 550 5.7.1 Not for <address>",
+        ),
+        (
+            smtplib.SMTPResponseException(554, b'5.1.1 "riley smith"@example.net: unknown'),
+            "SMTPResponseException: 554 5.1.1 <address>: unknown",
+        ),
+        (
+            ValueError(f"Invalid address; only {ADDRESS} could be parsed from 'Riley <{ADDRESS}'"),
+            "ValueError: Invalid address; only <address> could be parsed from 'Riley <address>'",
+        ),
+        (
+            smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+            "SMTPServerDisconnected: Connection unexpectedly closed",
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+        ),
+    ],
+)
+def test_a_mail_error_is_described_without_any_address(error, description):
+    assert reminders_service.describe_mail_error(error) == description
 
 
 def test_a_slow_smtp_server_times_out_and_the_reminder_is_requeued(smtp_sink, settings, make_plan):

@@ -20,6 +20,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "rb.example.org",
     "FIELD_ENCRYPTION_KEY": "zoYWdVnpY2Z8qFzW9gONLI5HugrEqZbflicMDgVHJtw=",
     "SITE_URL": "https://rb.example.org",
+    # Without a mail server the reminders would be printed to the log (recovery.W001).
+    "EMAIL_HOST": "smtp.example.org",
 }
 
 
@@ -69,6 +71,19 @@ def test_check_deploy_would_notice_a_missing_header(tmp_path):
     )
     assert result.returncode != 0
     assert "security.W008" in result.stderr
+
+
+def test_check_deploy_warns_that_without_a_mail_server_reminders_would_go_to_the_log(tmp_path):
+    result = run_production(
+        tmp_path,
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        EMAIL_HOST="",
+    )
+    assert result.returncode != 0
+    assert "recovery.W001" in result.stderr
+    assert "printed to the log" in result.stderr and "EMAIL_HOST" in result.stderr
+    # The only complaint: everything else about production settings is in order.
+    assert "1 issue" in result.stderr, result.stderr
 
 
 REQUESTS = """
