@@ -18,24 +18,45 @@ from recovery.models import AuditAction
 from recovery.services import audit
 
 
+class ClinicalRecordAdmin(ReadOnlyAdmin):
+    """Clinical rows, to read. They change only through the application's pages, whose
+    services enforce every rule (a restricted record stays closed, a signed note as signed,
+    consent is the client's own) and audit each change; an admin form would bypass both.
+    Opening a row here is audited as a read of its client's record."""
+
+    # The lookup from the row to its client ("" for a client itself).
+    client_path = "client"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            client = self.get_object(request, object_id)
+            for name in filter(None, self.client_path.split("__")):
+                client = getattr(client, name)
+            audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
+        return response
+
+
+class ClinicalRecordInline(PracticeScopedTabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Client)
-class ClientAdmin(PracticeScopedAdmin):
+class ClientAdmin(ClinicalRecordAdmin):
+    client_path = ""
     list_display = ["preferred_name", "primary_therapist", "stage_of_change", "status"]
     list_filter = ["status", "stage_of_change"]
     search_fields = ["preferred_name"]
     list_select_related = ["primary_therapist"]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        client = self.get_object(request, object_id)
-        if client is not None and request.method == "GET":
-            # Reading a client record in the admin is a read like any other.
-            audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-        return response
-
-    def has_delete_permission(self, request, obj=None):
-        # Clinical records have retention duties; erasure is a separate, audited process.
-        return False
 
 
 @admin.register(ResistanceTheme)
@@ -54,66 +75,52 @@ class ResistanceThemeAdmin(PracticeScopedAdmin):
     has_delete_permission = has_change_permission
 
 
-class NoteThemeInline(PracticeScopedTabularInline):
+class NoteThemeInline(ClinicalRecordInline):
     model = NoteTheme
-    extra = 0
 
 
-class AddendumInline(PracticeScopedTabularInline):
+class AddendumInline(ClinicalRecordInline):
     model = Addendum
-    extra = 0
-    readonly_fields = ["created_at"]
 
 
 @admin.register(SessionNote)
-class SessionNoteAdmin(PracticeScopedAdmin):
+class SessionNoteAdmin(ClinicalRecordAdmin):
     list_display = ["client", "session_date", "format", "author", "status"]
     list_filter = ["status", "format"]
     list_select_related = ["client", "author"]
     inlines = [NoteThemeInline, AddendumInline]
-    readonly_fields = ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]
-
-    def has_change_permission(self, request, obj=None):
-        # Signed notes are read-only here too; corrections are addenda.
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
 
 
 @admin.register(LadderMove)
-class LadderMoveAdmin(PracticeScopedAdmin):
+class LadderMoveAdmin(ClinicalRecordAdmin):
     list_display = ["client", "step", "reached_on", "recorded_by"]
     list_select_related = ["client", "recorded_by"]
 
 
 @admin.register(MeetingPlan)
-class MeetingPlanAdmin(PracticeScopedAdmin):
+class MeetingPlanAdmin(ClinicalRecordAdmin):
     list_display = ["client", "meeting", "recurrence", "starts_on", "until", "cancelled_at"]
     list_select_related = ["client", "meeting"]
-    raw_id_fields = ["meeting"]
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(PracticeScopedAdmin):
+class AttendanceAdmin(ClinicalRecordAdmin):
+    client_path = "plan__client"
     list_display = ["plan", "occurrence_start", "status", "reported_by", "reported_at"]
     list_filter = ["status", "reported_by"]
     list_select_related = ["plan__client", "plan__meeting"]
 
 
 @admin.register(Reminder)
-class ReminderAdmin(PracticeScopedAdmin):
+class ReminderAdmin(ClinicalRecordAdmin):
+    client_path = "plan__client"
     list_display = ["plan", "kind", "due_at", "status", "attempts", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["plan__client", "plan__meeting"]
 
 
 @admin.register(OutcomeMeasure)
-class OutcomeMeasureAdmin(PracticeScopedAdmin):
+class OutcomeMeasureAdmin(ClinicalRecordAdmin):
     list_display = ["client", "instrument", "administered_on", "score"]
     list_filter = ["instrument"]
     list_select_related = ["client"]

@@ -41,10 +41,19 @@ class PracticeScoped:
 
     # For a model of another app, which cannot carry PRACTICE_PATH itself.
     practice_path: str | None = None
+    # The lookup to "belongs to a superuser", for rows of the hosting operator's own account
+    # (its sign-in devices): out of a practice admin's reach like the account itself.
+    superuser_path: str | None = None
 
     def scope(self, request: HttpRequest, queryset: QuerySet, model: type[Model]) -> QuerySet:
         if request.user.is_superuser:
             return queryset
+        # The operator's account sits in a practice too (createsuperuser asks for one), but
+        # that practice's admin must not reset its password or remove its second factor.
+        if model is User:
+            queryset = queryset.exclude(is_superuser=True)
+        if model is self.model and self.superuser_path:
+            queryset = queryset.exclude(**{self.superuser_path: True})
         if model is Practice:
             return queryset.filter(pk=request.user.practice_id)
         path = getattr(model, "PRACTICE_PATH", None)
@@ -181,6 +190,7 @@ admin.site.unregister(StaticDevice)
 @admin.register(TOTPDevice)
 class PracticeTOTPDeviceAdmin(PracticeScopedAdmin, TOTPDeviceAdmin):
     practice_path = "user__practice"
+    superuser_path = "user__is_superuser"
 
     def has_add_permission(self, request):
         return False
@@ -193,6 +203,7 @@ class PracticeTOTPDeviceAdmin(PracticeScopedAdmin, TOTPDeviceAdmin):
 @admin.register(StaticDevice)
 class PracticeStaticDeviceAdmin(PracticeScopedAdmin, StaticDeviceAdmin):
     practice_path = "user__practice"
+    superuser_path = "user__is_superuser"
 
     def has_add_permission(self, request):
         return False

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from clients.models import NoteTheme, ResistanceTheme
+from clients.models import Client, NoteTheme, ResistanceTheme
 from clients.views.dashboard import TABLES
 from recovery.models import AuditAction, AuditEvent, Role
 from recovery.services import audit
@@ -77,6 +77,10 @@ def test_the_dashboard_tables_neutralise_formulas(practice, manager, as_user, pa
     # Never seen: drifting. A draft from a week ago: unsigned. A theme voiced in it.
     client = ClientFactory(primary_therapist=therapist, preferred_name=payload)
     quiet = ClientFactory(primary_therapist=therapist, preferred_name="Quinn")
+    # On the caseload for a month, so "no session in 21 days" applies.
+    Client.objects.filter(pk__in=[client.pk, quiet.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=30)
+    )
     note = SessionNoteFactory(
         client=quiet, session_date=timezone.localdate() - datetime.timedelta(days=7)
     )
