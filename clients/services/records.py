@@ -385,6 +385,8 @@ def client_restrict(
         ]
     )
     reminders_cancel(client=client)
+    # A mail server's error text may have quoted the address that was just wiped.
+    Reminder.objects.filter(plan__client=client).exclude(last_error="").update(last_error="")
     audit(action=AuditAction.RESTRICT, actor=actor, client=client, request=request)
     return client
 

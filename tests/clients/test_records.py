@@ -422,6 +422,42 @@ def test_an_erasure_request_restricts_the_record_instead_of_deleting_it(
     assert mailoutbox == []
 
 
+def test_an_erasure_request_empties_mail_errors_that_may_quote_the_address(
+    as_user, practice_admin, full_record
+):
+    failed = Reminder.objects.filter(plan__client=full_record).first()
+    Reminder.objects.filter(pk=failed.pk).update(
+        status=ReminderStatus.FAILED, last_error="SMTPDataError: 550 riley@example.net refused"
+    )
+
+    restrict(as_user(practice_admin), full_record)
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.last_error) == (ReminderStatus.FAILED, "")
+
+
+def test_the_migration_redacts_addresses_already_in_mail_errors(full_record, therapist):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "clients.migrations.0010_redact_addresses_in_reminder_errors"
+    )
+    first, second = Reminder.objects.filter(plan__client=full_record)[:2]
+    Reminder.objects.filter(pk=first.pk).update(
+        last_error="SMTPRecipientsRefused: {'riley@example.net': (550, b'No such user')}"
+    )
+    Reminder.objects.filter(pk=second.pk).update(last_error="TimeoutError: timed out")
+
+    migration.redact_reminder_errors(apps, None)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.last_error == "SMTPRecipientsRefused: {'<address>': (550, b'No such user')}"
+    assert second.last_error == "TimeoutError: timed out"
+
+
 def test_a_restricted_client_cannot_be_edited_or_emailed(
     as_user, practice_admin, therapist, full_record
 ):
