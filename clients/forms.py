@@ -107,6 +107,15 @@ class ClientForm(forms.ModelForm):
             self.fields.pop("status")
             self.fields.pop("discharged_on")
             self.initial.setdefault("time_zone", user.practice.time_zone)
+        own_client = (
+            self.instance.primary_therapist_id == user.pk
+            if self.instance.pk
+            else user.role == Role.THERAPIST
+        )
+        if not own_client:
+            # Background notes are for the client's therapist only: a manager or admin editing
+            # the client neither sees them nor overwrites them.
+            self.fields.pop("notes")
         if user.role == Role.THERAPIST:
             # A therapist adds clients to their own caseload.
             self.fields.pop("primary_therapist")
@@ -115,6 +124,22 @@ class ClientForm(forms.ModelForm):
                 practice=user.practice, role=Role.THERAPIST, is_active=True
             )
             self.fields["primary_therapist"].label = "Therapist"
+
+    def clean_discharged_on(self) -> datetime.date | None:
+        day = self.cleaned_data.get("discharged_on")
+        if day is None or day == self.instance.discharged_on:
+            return day
+        # The retention period runs from the discharge: a date before the client was added,
+        # or one still to come, would shorten or stretch it at will.
+        today = timezone.localdate()
+        added = timezone.localdate(self.instance.created_at) if self.instance.pk else today
+        if day > today:
+            raise forms.ValidationError("Record a discharge once it has happened.")
+        if day < added:
+            raise forms.ValidationError(
+                f"The discharge cannot be before the client was added ({added:%b %-d, %Y})."
+            )
+        return day
 
     def clean_preferred_name(self) -> str:
         name = self.cleaned_data["preferred_name"].strip()

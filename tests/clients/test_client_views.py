@@ -111,6 +111,26 @@ def test_editing_discharges_with_todays_date_by_default(as_user, therapist, clie
     assert AuditEvent.objects.filter(action=AuditAction.UPDATE, client=client_record).exists()
 
 
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        ("1990-01-01", "cannot be before the client was added"),
+        ("2999-01-01", "once it has happened"),
+    ],
+)
+def test_a_discharge_date_before_the_client_was_added_or_to_come_is_refused(
+    as_user, therapist, client_record, day, error
+):
+    # The retention period runs from the discharge: an early date would let the record be
+    # deleted at once.
+    url = reverse("clients:edit", args=[client_record.pk])
+    response = as_user(therapist).post(url, client_data(status="discharged", discharged_on=day))
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    client_record.refresh_from_db()
+    assert (client_record.status, client_record.discharged_on) == (ClientStatus.ACTIVE, None)
+
+
 def test_reopening_a_client_clears_the_discharge_date(as_user, therapist):
     client = ClientFactory(
         primary_therapist=therapist, status="discharged", discharged_on=datetime.date(2026, 1, 5)
@@ -261,3 +281,19 @@ def test_reasons_for_missed_meetings_show_beside_the_themes(as_user, therapist, 
     text = body.content.decode()
     assert "Felt anxious · 2" in text
     assert "Transport · 1" in text
+
+
+def test_a_manager_editing_a_client_neither_sees_nor_overwrites_the_background_notes(
+    as_user, manager, therapist, client_record
+):
+    Client.objects.filter(pk=client_record.pk).update(notes="Sister drinks too; avoid her group.")
+    url = reverse("clients:edit", args=[client_record.pk])
+    browser = as_user(manager)
+    body = browser.get(url).content.decode()
+    assert "Sister drinks too" not in body and 'name="notes"' not in body
+    data = client_data(notes="Overwritten", primary_therapist=therapist.pk, status="active")
+    assert browser.post(url, data).status_code == 302
+    client_record.refresh_from_db()
+    assert client_record.notes == "Sister drinks too; avoid her group."
+    assert client_record.preferred_name == "Robin T."  # the rest of the edit went through
+    assert "Sister drinks too" in as_user(therapist).get(url).content.decode()
