@@ -49,6 +49,7 @@ def client_meetings(request: HttpRequest, pk: int) -> HttpResponse:
 def client_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
     meeting = get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=meeting_pk)
+    audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     upcoming = next_occurrences(meeting, now=timezone.now(), count=1)
     plan_form = None
     if client.primary_therapist_id == request.user.pk and meeting.is_active:

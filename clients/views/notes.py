@@ -251,6 +251,8 @@ def note_addendum(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
         else:
             messages.success(request, "Addendum added.")
             return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+    # The note is shown again with the form's error: a read of the record like its own page.
+    audit(action=AuditAction.VIEW, actor=request.user, client=client, obj=note, request=request)
     return render(
         request,
         "clients/note_detail.html",

@@ -77,10 +77,14 @@ class DeleteForm(forms.Form):
     )
 
 
-def _admin_client(request: HttpRequest, pk: int) -> Client:
+def _admin_client(request: HttpRequest, pk: int, *, audit_read: bool = True) -> Client:
     if request.user.role != Role.ADMIN:
         raise Http404("Record exports, erasure and deletion are for a practice admin.")
-    return get_client_for_user(request.user, pk)
+    client = get_client_for_user(request.user, pk)
+    if audit_read and request.method == "GET":
+        # Each of these pages names the client and shows parts of the record: a read.
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
+    return client
 
 
 # --- Export and disclosures ----------------------------------------------------------------
@@ -131,7 +135,7 @@ PRINT_WINDOW = datetime.timedelta(hours=1)
 @require_GET
 @login_required
 def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -> HttpResponse:
-    client = _admin_client(request, pk)
+    client = _admin_client(request, pk, audit_read=False)  # audited below, with the disclosure
     disclosure = get_object_or_404(
         client.disclosures.select_related("made_by"),
         pk=disclosure_pk,
@@ -160,7 +164,6 @@ def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -
 @login_required
 def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
     client = _admin_client(request, pk)
-    audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     disclosures = client.disclosures.select_related("made_by")
     return render(
         request,

@@ -159,6 +159,10 @@ def test_addendum_on_a_signed_note(as_user, therapist, client_record):
     url = reverse("clients:note_addendum", args=[client_record.pk, note.pk])
     browser = as_user(therapist)
     assert browser.post(url, {"text": "  "}).status_code == 400
+    # The refusal shows the note again: a read, audited like the note's own page.
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW, object_type="clients.sessionnote", object_id=str(note.pk)
+    ).exists()
     response = browser.post(url, {"text": "Correction: the session lasted 45 minutes."})
     assert response.status_code == 302
     assert note.addenda.get().text == "Correction: the session lasted 45 minutes."

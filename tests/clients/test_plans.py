@@ -33,6 +33,8 @@ def test_plan_a_meeting_from_its_page(as_user, therapist, client_record, meeting
     browser = as_user(therapist)
     page = browser.get(reverse("clients:meeting", args=[client_record.pk, meeting.pk]))
     assert "Plan this meeting with Jordan" in page.content.decode()
+    # The page names the client and is about their plan: a read of the record.
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW, client=client_record).exists()
     response = browser.post(
         reverse("clients:plan_new", args=[client_record.pk, meeting.pk]),
         {"recurrence": "weekly", "starts_on": "2026-11-24", "until": "2026-12-31"},

@@ -142,6 +142,20 @@ def test_an_admin_of_the_practice_opens_each_record_page(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("page", RECORD_PAGES)
+def test_opening_each_record_page_is_audited_as_a_read(
+    as_user, practice_admin, client_record, page
+):
+    as_user(practice_admin).get(reverse(f"clients:{page}", args=[client_record.pk]))
+
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.VIEW, client_id=client_record.pk, actor=practice_admin
+        ).count()
+        == 1
+    )
+
+
 def test_the_client_page_links_the_record_pages_for_an_admin_only(
     as_user, practice_admin, therapist, client_record
 ):
