@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,11 +17,26 @@ if TYPE_CHECKING:
 
 
 def request_ip(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR only: a forwarded-for header is whatever the caller wants it to be unless a
-    # trusted proxy sets it, and none is configured.
+    """The address of whoever sent the request: for the audit trail and sign-in lockout.
+
+    REMOTE_ADDR, unless settings.TRUSTED_PROXIES proxies stand in front: then the address the
+    outermost of them saw, which it appended to X-Forwarded-For (the entries before it are
+    whatever the caller wrote, and are never read). Behind a proxy, REMOTE_ADDR would be the
+    proxy's for everyone, and one person's failed sign-ins would lock a colleague out.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXIES
+    if not proxies:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(hops) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:
+        return remote
 
 
 def audit(

@@ -204,6 +204,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "recovery.lockout.attempted_email"
 AXES_LOCKOUT_CALLABLE = "recovery.lockout.locked_out_response"
+# The same address the audit trail records (recovery.services.request_ip): behind
+# TRUSTED_PROXIES proxies, the client's, not the proxy's.
+AXES_CLIENT_IP_CALLABLE = "recovery.services.request_ip"
 # Axes' admin pages would list every practice's sign-in attempts; lockouts end by themselves
 # (or `manage.py axes_reset_username <email>` for the operator).
 AXES_ENABLE_ADMIN = False
@@ -289,6 +292,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # X-Forwarded-Proto. Trust it only when that proxy overwrites whatever a client sent.
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front append the address they received from to X-Forwarded-For; the
+# client's address is then read from there (recovery.services.request_ip). 0: REMOTE_ADDR.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # "same-origin": our own pages (and CSRF's Origin/Referer checks on https) get the full
 # address; other sites get nothing, so a link out of a page never carries a client id or a

@@ -143,3 +143,52 @@ def test_the_admin_sign_in_page_is_locked_too(client, therapist):
     )
     assert response.status_code == 429
     assert not signed_in_as(client)
+
+
+# --- Behind a proxy: the client's address, from the header the proxy appends to -------------
+
+PROXY_IP = "10.0.0.2"
+
+
+def via_proxy(client, email, password, client_ip, claimed=""):
+    """A sign-in through one proxy that appends the address it saw to X-Forwarded-For."""
+    forwarded = f"{claimed}, {client_ip}" if claimed else client_ip
+    return client.post(
+        reverse("login"),
+        {"username": email, "password": password},
+        REMOTE_ADDR=PROXY_IP,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_a_trusted_proxy_one_address_cannot_lock_out_another(settings, client, therapist):
+    settings.TRUSTED_PROXIES = 1
+    for _ in range(5):
+        via_proxy(client, therapist.email, "not the password at all", OTHER_IP)
+    assert via_proxy(client, therapist.email, "x" * 12, OTHER_IP).status_code == 429
+
+    via_proxy(client, therapist.email, TEST_PASSWORD, HOME_IP)
+    assert signed_in_as(client)
+    event = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).first()
+    assert event is None or event.ip_address == OTHER_IP
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN, ip_address=HOME_IP).exists()
+
+
+def test_an_address_the_caller_writes_into_the_header_is_never_believed(
+    settings, client, therapist
+):
+    settings.TRUSTED_PROXIES = 1
+    # Failures from OTHER_IP, each claiming a fresh address in front: still one address.
+    for index in range(5):
+        via_proxy(client, therapist.email, "wrong password!", OTHER_IP, f"192.0.2.{index}")
+    assert (
+        via_proxy(client, therapist.email, TEST_PASSWORD, OTHER_IP, "192.0.2.99").status_code == 429
+    )
+
+
+def test_without_trusted_proxies_the_header_is_ignored(settings, client, therapist):
+    settings.TRUSTED_PROXIES = 0
+    for index in range(5):
+        via_proxy(client, therapist.email, "wrong password!", f"198.51.100.{index}")
+    # Every attempt came from the proxy's address: that pair is locked.
+    assert via_proxy(client, therapist.email, TEST_PASSWORD, HOME_IP).status_code == 429
