@@ -5,13 +5,29 @@
   if (!form) return;
   const seconds = Number(form.dataset.autosaveSeconds) || 30;
   const status = document.getElementById("autosave-status");
-  let dirty = false;
+  // A draft the server turned down is unsaved, but must not be sent again by itself: each
+  // autosave counts as activity on the server, so retrying one that keeps failing would keep
+  // an unattended session (and the note on screen) from ever timing out. Hence two flags.
+  let dirty = false;      // edited since the last autosave was sent: the timer sends one
+  let unsaved = false;    // the server does not have what the form shows: ask before leaving
+  let sent = null;        // the form's contents in the last autosave sent
+  let refused = null;     // ... and in the last one the server turned down
   let saving = false;     // an autosave request is in flight
   let held = false;       // a submit is waiting for that request to finish
   let heldButton = null;  // ... and the button that made it ("Save draft" or "Sign note")
 
+  function contents() {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
   function markDirty() {
+    // Only an edit makes a refused draft worth sending again. A change event can come without
+    // one: a box the person typed in fires it when it loses focus, as when the idle warning
+    // takes the focus. Sending the same text again would be refused again, count as activity,
+    // and put off the idle sign-out; and the status would lose the reason it was refused.
+    if (refused !== null && contents() === refused) return;
+    refused = null;
     dirty = true;
+    unsaved = true;
     status.textContent = "Unsaved changes.";
   }
   form.addEventListener("input", markDirty);
@@ -27,10 +43,11 @@
       return;
     }
     dirty = false;
+    unsaved = false;
     window.clearInterval(timer);
   });
   window.addEventListener("beforeunload", function (event) {
-    if (!dirty) return;
+    if (!unsaved) return;
     event.preventDefault();
     event.returnValue = "";  // older browsers need a value to show the prompt
   });
@@ -38,6 +55,7 @@
   const timer = window.setInterval(function () {
     if (!dirty || saving) return;
     dirty = false;
+    sent = contents();
     form.dispatchEvent(new Event("autosave"));
   }, seconds * 1000);
 
@@ -50,7 +68,22 @@
   });
   document.body.addEventListener("htmx:afterRequest", function (event) {
     if (!isAutosave(event)) return;
-    if (!event.detail.successful) markDirty();  // not saved: try again next time
+    // The server never answered (network down, server restarting): it did not see the
+    // request, so trying again next time keeps nothing alive. An answer, even an error, waits
+    // for the next edit like a refused draft does.
+    if (!event.detail.successful) {
+      if (event.detail.xhr.status === 0) {
+        dirty = true;
+        status.textContent = "Unsaved changes.";
+      } else {
+        refused = sent;
+        // Not swapped in by htmx (an error status): say so the way the server's own lines do.
+        const line = document.createElement("span");
+        line.className = "text-danger";
+        line.textContent = "Not saved: the server could not save the draft.";
+        status.replaceChildren(line);
+      }
+    }
     // Let htmx finish swapping the new note id and version into the form first.
     window.setTimeout(function () {
       saving = false;
@@ -74,7 +107,16 @@
   } else {
     matchFormat();
   }
+  // The status line the server sent says whether the draft was saved. Refused (a field
+  // error, an edit conflict, a note signed elsewhere): the text stays unsaved, so leaving still
+  // asks and the line keeps saying why, but nothing is sent again until the next edit.
+  // Saved: leaving is quiet, unless the person typed while the autosave was on its way.
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target === status && status.querySelector(".text-danger")) dirty = true;
+    if (event.detail.target !== status) return;
+    if (status.querySelector(".text-danger")) {
+      refused = sent;
+    } else if (!dirty) {
+      unsaved = false;
+    }
   });
 })();

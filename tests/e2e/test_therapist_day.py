@@ -293,3 +293,81 @@ def test_second_tab_saving_a_stale_draft_sees_the_conflict_and_keeps_its_text(
     note.refresh_from_db()
     assert note.sections["data"] == "Tab one: client brought a meeting list."
     assert note.version == 2
+
+
+def count_autosaves(page) -> list[str]:
+    """The autosave requests the page sends from now on, as they leave the browser."""
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: sent.append(request.url) if "/notes/autosave/" in request.url else None,
+    )
+    return sent
+
+
+def write_a_note_the_server_refuses(page, client_record) -> None:
+    page.goto(f"/clients/{client_record.pk}/notes/new/")
+    page.get_by_label("Duration (minutes)").fill("")  # required: the autosave is turned down
+    section_box(page, "Data").click()  # a real gesture, so Chromium may ask before leaving
+    section_box(page, "Data").fill("Said the group felt like being watched.")
+    expect(page.locator("#autosave-status .text-danger")).to_contain_text("Not saved yet")
+
+
+def test_a_refused_autosave_is_not_retried_so_an_unattended_note_still_times_out(
+    signed_in_page, client_record, settings
+):
+    # The server counts each autosave as activity: one retried every second after the server
+    # turned it down kept an unattended session, and the note on screen, alive for ever.
+    settings.NOTE_AUTOSAVE_SECONDS = 1
+    settings.SESSION_IDLE_SECONDS = 7
+    settings.SESSION_IDLE_WARNING_SECONDS = 3
+    page = signed_in_page
+    autosaves = count_autosaves(page)
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # nobody is there to answer
+
+    page.on("dialog", answer)
+    write_a_note_the_server_refuses(page, client_record)
+
+    # Nobody touches the page. At the idle limit the server ends the session and idle.js
+    # heads for sign-in; the text is still unsaved, so the browser asks before leaving.
+    page.wait_for_event("dialog", timeout=12_000)
+    assert asked == ["beforeunload"]
+    assert page.request.get("/account/session/").status == 401
+    assert len(autosaves) == 1
+    expect(page.locator("#autosave-status .text-danger")).to_contain_text("Not saved yet")
+    assert not SessionNote.objects.filter(client=client_record).exists()
+
+
+def test_after_a_refused_autosave_only_an_edit_brings_another_attempt(
+    signed_in_page, client_record, settings
+):
+    settings.NOTE_AUTOSAVE_SECONDS = 1
+    page = signed_in_page
+    autosaves = count_autosaves(page)
+    write_a_note_the_server_refuses(page, client_record)
+    status = page.locator("#autosave-status")
+    # Leaving the box fires its change event, but nothing was edited: no new attempt, and the
+    # status keeps saying why the draft is not saved.
+    page.get_by_label("Format").focus()
+    page.wait_for_timeout(2_500)  # two and a half autosave periods
+    assert len(autosaves) == 1
+    expect(status.locator(".text-danger")).to_contain_text("Not saved yet")
+
+    # Typing again is worth one more try, which the server turns down too.
+    box = section_box(page, "Data")
+    box.fill(box.input_value() + " Wants to try once.")
+    page.wait_for_timeout(2_500)
+    assert len(autosaves) == 2
+    expect(status.locator(".text-danger")).to_contain_text("Not saved yet")
+
+    # Fixed, it saves.
+    page.get_by_label("Duration (minutes)").fill("50")
+    expect(status).to_contain_text("Draft saved")
+    assert len(autosaves) == 3
+    note = SessionNote.objects.get(client=client_record)
+    assert note.duration_minutes == 50
+    assert note.sections["data"].endswith("Wants to try once.")
