@@ -17,6 +17,9 @@
   let showing = false;
 
   function signIn() {
+    // The session is over: a page holding unsaved text (the note form) must not keep itself
+    // on screen behind a "leave this page?" prompt that nobody is there to answer.
+    document.dispatchEvent(new CustomEvent("idle:signing-out"));
     const here = window.location.pathname + window.location.search;
     window.location.assign(box.dataset.signInUrl + "?next=" + encodeURIComponent(here));
   }

@@ -11,7 +11,6 @@
   let dirty = false;      // edited since the last autosave was sent: the timer sends one
   let unsaved = false;    // the server does not have what the form shows: ask before leaving
   let sent = null;        // the form's contents in the last autosave sent
-  let refused = null;     // ... and in the last one the server turned down
   let saving = false;     // an autosave request is in flight
   let held = false;       // a submit is waiting for that request to finish
   let heldButton = null;  // ... and the button that made it ("Save draft" or "Sign note")
@@ -20,12 +19,11 @@
     return new URLSearchParams(new FormData(form)).toString();
   }
   function markDirty() {
-    // Only an edit makes a refused draft worth sending again. A change event can come without
-    // one: a box the person typed in fires it when it loses focus, as when the idle warning
-    // takes the focus. Sending the same text again would be refused again, count as activity,
-    // and put off the idle sign-out; and the status would lose the reason it was refused.
-    if (refused !== null && contents() === refused) return;
-    refused = null;
+    // Only an edit makes the draft worth sending again. A change event can come without one:
+    // a box the person typed in fires it when it loses focus, as when the idle warning takes
+    // the focus. Sending what the server already has (or already turned down) would count as
+    // activity and put off the idle sign-out, and the status would lose what it said.
+    if (sent !== null && contents() === sent) return;
     dirty = true;
     unsaved = true;
     status.textContent = "Unsaved changes.";
@@ -76,7 +74,6 @@
         dirty = true;
         status.textContent = "Unsaved changes.";
       } else {
-        refused = sent;
         // Not swapped in by htmx (an error status): say so the way the server's own lines do.
         const line = document.createElement("span");
         line.className = "text-danger";
@@ -87,6 +84,9 @@
     // Let htmx finish swapping the new note id and version into the form first.
     window.setTimeout(function () {
       saving = false;
+      // What the server now has includes the id and version it just sent back, so a box
+      // losing focus afterwards, with nothing typed, does not count as an edit.
+      if (event.detail.successful && !dirty) sent = contents();
       if (held) {
         held = false;
         form.requestSubmit(heldButton || undefined);
@@ -113,10 +113,10 @@
   // Saved: leaving is quiet, unless the person typed while the autosave was on its way.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target !== status) return;
-    if (status.querySelector(".text-danger")) {
-      refused = sent;
-    } else if (!dirty) {
-      unsaved = false;
-    }
+    if (!status.querySelector(".text-danger") && !dirty) unsaved = false;
+  });
+  // Signed out for being idle: the text cannot be saved any more, and it must leave the screen.
+  document.addEventListener("idle:signing-out", function () {
+    unsaved = false;
   });
 })();
