@@ -368,7 +368,8 @@ def themes(clients: QuerySet[Client], period: Period) -> dict:
     # NoteTheme carries its note's client and day, so this reads one index, joining no notes.
     rows = list(
         NoteTheme.objects.filter(client__in=clients, session_date__range=(period.start, period.end))
-        .values("theme__name")
+        # By theme, not by name: a practice's own theme may share a curated one's name.
+        .values("theme", "theme__name")
         .annotate(
             times=Count("id"),
             intensity=Avg("intensity"),
@@ -379,7 +380,7 @@ def themes(clients: QuerySet[Client], period: Period) -> dict:
                 for index, (first, after) in enumerate(zip(months, next_months, strict=True))
             },
         )
-        .order_by("-times", "theme__name")
+        .order_by("-times", "theme__name", "theme")
     )
     for row in rows:
         row["by_month"] = [row.pop(f"month{index}") for index in range(len(months))]

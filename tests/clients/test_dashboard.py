@@ -413,3 +413,18 @@ def test_a_bad_therapist_does_not_lift_the_two_year_limit(as_user, manager, prac
     context = page(as_user, manager, therapist="abc", start="2019-01-01").context
     assert "Choose a period of two years or less." in str(context["filters"].errors)
     assert context["period"] == dashboard.Period(start=TODAY - 89 * DAY, end=TODAY)
+
+
+def test_a_practice_theme_named_like_a_curated_one_is_counted_apart(
+    as_user, manager, therapist, practice_data
+):
+    curated = ResistanceTheme.objects.get(practice=None, slug="fear-of-judgment")
+    own = ResistanceTheme.objects.create(
+        practice=therapist.practice, slug="own-fear", name=curated.name, description="Ours."
+    )
+    note = SessionNoteFactory(client=practice_data["ben"], session_date=TODAY - 4 * DAY)
+    NoteThemeFactory(note=note, theme=own, intensity=1)
+    rows = page(as_user, manager).context["themes"]["overall"]
+    assert sorted((r["theme"], r["times"]) for r in rows if r["theme__name"] == curated.name) == (
+        sorted([(curated.pk, 2), (own.pk, 1)])
+    )
