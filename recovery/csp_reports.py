@@ -5,13 +5,15 @@ style) or someone trying to inject script; either way it belongs in the log. Wha
 is chosen so that no report can carry client data or a reminder link's token into the log:
 the page is named by its URL pattern, never its path or query, and the blocked resource by its
 origin alone (or the keyword the browser gives, such as "inline" or "eval"). Script samples
-are dropped. Identical reports are logged once a minute, so a flood cannot fill the log.
+are dropped. Identical reports are logged once a minute, and at most a hundred of any kind,
+so a flood cannot fill the log.
 """
 
 import hashlib
 import json
 import logging
 import re
+import time
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
@@ -27,8 +29,10 @@ logger = logging.getLogger("recovery.csp")
 # A real report is well under 2 KB; a browser may batch a few under the Reporting API.
 MAX_REPORT_BYTES = 16 * 1024
 REPORT_TYPES = {"application/csp-report", "application/reports+json", "application/json"}
-# The same violation from the same page is logged once per this many seconds.
+# The same violation from the same page is logged once per this many seconds, and at most
+# LOGGED_PER_MINUTE reports of any kind a minute (per process): anyone can post here.
 REPEAT_SECONDS = 60
+LOGGED_PER_MINUTE = 100
 # What may reach the log from a report, which anyone can send: nothing else gets through, so
 # no line break or terminal escape can forge a log line.
 HOST = re.compile(r"[a-z0-9.-]{1,253}")
@@ -112,7 +116,7 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Report too large.", status=413, content_type="text/plain")
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
         return HttpResponse("Not a CSP report.", status=400, content_type="text/plain")
     violations = _violations(payload)
     if not violations:
@@ -128,7 +132,11 @@ def csp_report(request: HttpRequest) -> HttpResponse:
             "disposition": "report only" if violation["disposition"] == "report" else "enforced",
         }
         key = "csp-report:" + hashlib.sha256(json.dumps(fields).encode()).hexdigest()
-        if cache.add(key, 1, REPEAT_SECONDS):
+        if not cache.add(key, 1, REPEAT_SECONDS):
+            continue
+        minute = f"csp-report:minute:{int(time.time() // 60)}"
+        cache.add(minute, 0, 120)
+        if cache.incr(minute) <= LOGGED_PER_MINUTE:
             logger.warning(
                 "Content Security Policy violation: %(directive)s blocked %(blocked)s "
                 "on %(page)s (%(disposition)s)",

@@ -294,7 +294,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies in front append the address they received from to X-Forwarded-For; the
 # client's address is then read from there (recovery.services.request_ip). 0: REMOTE_ADDR.
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+TRUSTED_PROXIES = max(0, env_int("TRUSTED_PROXIES", 0))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # "same-origin": our own pages (and CSRF's Origin/Referer checks on https) get the full
 # address; other sites get nothing, so a link out of a page never carries a client id or a

@@ -7,7 +7,7 @@ import re
 from django.db import migrations
 
 # The pattern of clients.services.reminders, copied: a migration keeps what it ran with.
-EMAIL_ADDRESS = re.compile(r"""<?(?:"[^"\r\n]*"|[^\s<>"'(),;:\[\]]+)@[^\s<>"'(),;:]+>?""")
+EMAIL_ADDRESS = re.compile(r"""<?(?:"[^"\r\n]*"|[^\s<>"(),;:\[\]]+)@[^\s<>"'(),;:]+>?""")
 
 
 def redact_reminder_errors(apps, schema_editor):

@@ -221,8 +221,9 @@ TRANSIENT = (smtplib.SMTPException, socket.timeout, TimeoutError, ConnectionErro
 
 
 # Anything shaped like an email address, with its angle brackets if it has them; a quoted
-# local part ("riley smith"@...) counts too. Over-matching a little is the safe way round.
-_EMAIL_ADDRESS = re.compile(r"""<?(?:"[^"\r\n]*"|[^\s<>"'(),;:\[\]]+)@[^\s<>"'(),;:]+>?""")
+# local part ("riley smith"@...) and an apostrophe (o'brien@...) count too. Over-matching a
+# little (a quote or brace just before the address) is the safe way round.
+_EMAIL_ADDRESS = re.compile(r"""<?(?:"[^"\r\n]*"|[^\s<>"(),;:\[\]]+)@[^\s<>"'(),;:]+>?""")
 
 
 def redact_addresses(text: str) -> str:

@@ -599,6 +599,14 @@ def test_an_email_that_cannot_be_built_records_no_address(
             "ValueError: Invalid address; only <address> could be parsed from 'Riley <address>'",
         ),
         (
+            smtplib.SMTPDataError(550, b"5.1.1 <mary.o'brien@example.net>: Recipient rejected"),
+            "SMTPDataError: 550 5.1.1 <address>: Recipient rejected",
+        ),
+        (
+            smtplib.SMTPDataError(550, b"d'angelo.riley@example.net... User unknown"),
+            "SMTPDataError: 550 <address> User unknown",  # the dots after it go too
+        ),
+        (
             smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
             "SMTPServerDisconnected: Connection unexpectedly closed",
         ),

@@ -1,10 +1,12 @@
 """The Content Security Policy's report address: what a browser reports is logged without
 client data or tokens, once a minute per violation, and nothing else gets in."""
 
+import datetime
 import json
 import logging
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client as Browser
 from django.urls import reverse
@@ -146,6 +148,7 @@ def test_what_a_report_can_put_in_the_log_is_fixed_vocabulary(db, logged, fields
         ({"something": "else"}, "application/csp-report", 400),
         ([{"type": "deprecation", "body": {}}], "application/reports+json", 400),
         (b"[" + b" " * 20_000 + b"]", "application/csp-report", 413),
+        (b"[" * 8000 + b"]" * 8000, "application/csp-report", 400),  # too deep to decode
     ],
 )
 def test_anything_else_is_refused_and_logs_nothing(db, logged, body, content_type, status):
@@ -164,3 +167,14 @@ def test_a_signed_in_person_half_way_through_two_factor_still_reports(settings, 
 
     assert post(legacy_report(), browser=browser).status_code == 204
     assert len(logged()) == 1
+
+
+def test_a_flood_of_different_reports_logs_at_most_a_hundred_a_minute(db, logged):
+    minute = datetime.datetime(2026, 11, 27, 12, 0, 5, tzinfo=datetime.UTC)
+    with time_machine.travel(minute, tick=False):  # all in one minute
+        for index in range(130):
+            post(legacy_report(**{"blocked-uri": f"https://x{index}.attacker.example/a.js"}))
+    assert len(logged()) == 100
+    with time_machine.travel(minute + datetime.timedelta(minutes=1), tick=False):
+        post(legacy_report(**{"blocked-uri": "https://next-minute.example/a.js"}))
+    assert len(logged()) == 101
