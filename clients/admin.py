@@ -121,9 +121,27 @@ class ReminderAdmin(ClinicalRecordAdmin):
 
 @admin.register(OutcomeMeasure)
 class OutcomeMeasureAdmin(ClinicalRecordAdmin):
+    """Outcome measures have no page of their own in the application yet, so the admin is
+    where they are entered and corrected: for the admin's own practice, never on a restricted
+    record (OutcomeMeasure.clean), signed with the admin's name, and audited. Never deleted."""
+
     list_display = ["client", "instrument", "administered_on", "score"]
     list_filter = ["instrument"]
     list_select_related = ["client"]
+    fields = ["client", "instrument", "administered_on", "responses", "score"]
+
+    def has_add_permission(self, request):
+        return admin.ModelAdmin.has_add_permission(self, request)
+
+    def has_change_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.entered_by = request.user
+        super().save_model(request, obj, form, change)
+        action = AuditAction.UPDATE if change else AuditAction.CREATE
+        audit(action=action, actor=request.user, client=obj.client, obj=obj, request=request)
 
 
 @admin.register(Disclosure)

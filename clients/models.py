@@ -842,6 +842,15 @@ class OutcomeMeasure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} on {self.administered_on:%Y-%m-%d}"
 
+    def clean(self):
+        if self.client_id is not None and self.client.is_restricted:
+            raise ValidationError(
+                {
+                    "client": "This record is restricted after an erasure request: nothing more "
+                    "is recorded on it."
+                }
+            )
+
 
 class RecordSection(models.TextChoices):
     """What a client record export may include; the admin chooses for each disclosure."""
