@@ -150,4 +150,5 @@ class DisclosureAdmin(ReadOnlyAdmin):
 
     list_display = ["client", "made_at", "made_by", "format"]
     list_select_related = ["client", "made_by"]
+    exclude = ["printed_copy"]  # the page itself is its maker's, for an hour
     date_hierarchy = "made_at"

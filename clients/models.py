@@ -890,6 +890,9 @@ class Disclosure(models.Model):
     purpose = EncryptedTextField()
     sections = models.JSONField(default=list)
     format = models.CharField(max_length=8, choices=DisclosureFormat.choices)
+    # The printable page exactly as it was disclosed, for its maker to refresh or print again
+    # for a short while (clients.services.records.PRINTED_COPY_KEPT); emptied after that.
+    printed_copy = EncryptedTextField(null=True, blank=True)
 
     class Meta:
         ordering = ["-made_at", "-id"]

@@ -1,8 +1,9 @@
-"""Celery entry points for reminders: thin, no arguments, the database holds the state."""
+"""Celery entry points: thin, no arguments, the database holds the state."""
 
 from celery import shared_task
 from django.utils import timezone
 
+from clients.services.records import printed_copies_expire
 from clients.services.reminders import reminders_dispatch, reminders_plan
 
 
@@ -15,3 +16,8 @@ def plan_reminders() -> int:
 def dispatch_reminders() -> dict:
     outcome = reminders_dispatch()
     return vars(outcome)
+
+
+@shared_task(name="clients.tasks.expire_printed_copies")
+def expire_printed_copies() -> int:
+    return printed_copies_expire(now=timezone.now())

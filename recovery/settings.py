@@ -376,6 +376,8 @@ CELERY_BEAT_SCHEDULE = {
     "plan-reminders": {"task": "clients.tasks.plan_reminders", "schedule": 5 * 60},
     # Every minute: a reminder goes out at most about a minute after it is due.
     "dispatch-reminders": {"task": "clients.tasks.dispatch_reminders", "schedule": 60},
+    # Every 5 minutes: a disclosed printable page is kept about an hour for its maker, no more.
+    "expire-printed-copies": {"task": "clients.tasks.expire_printed_copies", "schedule": 5 * 60},
 }
 
 # --- Reminders -----------------------------------------------------------------------------

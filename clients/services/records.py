@@ -126,6 +126,25 @@ def client_record_disclose(
     return disclosure, client_record_data(client=client, disclosure=disclosure)
 
 
+# How long the printable page of an export stays available to the admin who made it.
+PRINTED_COPY_KEPT = datetime.timedelta(hours=1)
+
+
+def disclosure_printed_copy_keep(*, disclosure: Disclosure, html: str) -> None:
+    """Keep the printable page as disclosed: opened again, it shows what left the practice
+    then, not the record as it has since become."""
+    disclosure.printed_copy = html
+    disclosure.save(update_fields=["printed_copy"])
+
+
+def printed_copies_expire(*, now: datetime.datetime) -> int:
+    """Empty the printed copies older than PRINTED_COPY_KEPT (a beat task, every few minutes):
+    the record itself stays the one place its content lives."""
+    return Disclosure.objects.filter(
+        printed_copy__isnull=False, made_at__lt=now - PRINTED_COPY_KEPT
+    ).update(printed_copy=None)
+
+
 def _person(user: User | None) -> str:
     return user.full_name if user is not None else ""
 
@@ -290,7 +309,8 @@ def client_record_data(*, client: Client, disclosure: Disclosure) -> dict:
                 "format": earlier.get_format_display(),
                 "included": earlier.section_labels(),
             }
-            for earlier in client.disclosures.filter(
+            for earlier in client.disclosures.defer("printed_copy")
+            .filter(
                 Q(made_at__lt=disclosure.made_at)
                 | Q(made_at=disclosure.made_at, pk__lt=disclosure.pk)
             )

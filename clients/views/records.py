@@ -4,8 +4,6 @@ Everyone but an admin of the client's practice gets a 404, as for any record out
 scope: the pages do not tell a therapist or manager that they exist.
 """
 
-import datetime
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,11 +22,12 @@ from clients.selectors import get_client_for_user
 from clients.services.records import (
     PART2_CITATION,
     PART2_NOTICE,
+    PRINTED_COPY_KEPT,
     client_delete,
-    client_record_data,
     client_record_disclose,
     client_restrict,
     deletion_refusal,
+    disclosure_printed_copy_keep,
     retention_ends_on,
 )
 from clients.views.common import form_errors_from
@@ -114,8 +114,17 @@ def record_export(request: HttpRequest, pk: int) -> HttpResponse:
                     f'attachment; filename="client-{client.pk}-disclosure-{disclosure.pk}.json"'
                 )
                 return response
-            # The page itself is a GET of its own, so that refreshing it or printing it again
-            # shows the same disclosure instead of posting (and recording) a second one.
+            # The page is kept as disclosed and shown by a GET of its own, so that refreshing
+            # it or printing it again shows the same disclosure instead of posting (and
+            # recording) a second one, or a record that has changed since.
+            disclosure_printed_copy_keep(
+                disclosure=disclosure,
+                html=render_to_string(
+                    "clients/records/export_print.html",
+                    {"client": client, "disclosure": disclosure, "record": record},
+                    request=request,
+                ),
+            )
             return redirect(
                 "clients:record_disclosure_print", pk=client.pk, disclosure_pk=disclosure.pk
             )
@@ -127,22 +136,17 @@ def record_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# How long the admin who made a printable export can open its page again (a refresh, a second
-# print); after that, printing the record again is a new export and a new disclosure.
-PRINT_WINDOW = datetime.timedelta(hours=1)
-
-
 @require_GET
 @login_required
 def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -> HttpResponse:
     client = _admin_client(request, pk, audit_read=False)  # audited below, with the disclosure
     disclosure = get_object_or_404(
-        client.disclosures.select_related("made_by"),
-        pk=disclosure_pk,
-        format=DisclosureFormat.HTML,
-        made_by=request.user,
+        client.disclosures, pk=disclosure_pk, format=DisclosureFormat.HTML, made_by=request.user
     )
-    if disclosure.made_at < timezone.now() - PRINT_WINDOW:
+    # The copy is kept for PRINTED_COPY_KEPT after the export (then emptied by a beat task);
+    # after that, printing the record again is a new export and a new disclosure.
+    expired = disclosure.made_at < timezone.now() - PRINTED_COPY_KEPT
+    if expired or not disclosure.printed_copy:
         messages.info(
             request,
             "The printable page of an export stays open for an hour. To print the record "
@@ -152,26 +156,21 @@ def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -
     audit(
         action=AuditAction.VIEW, actor=request.user, client=client, obj=disclosure, request=request
     )
-    record = client_record_data(client=client, disclosure=disclosure)
-    return render(
-        request,
-        "clients/records/export_print.html",
-        {"client": client, "disclosure": disclosure, "record": record},
-    )
+    return HttpResponse(disclosure.printed_copy)
 
 
 @require_GET
 @login_required
 def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
     client = _admin_client(request, pk)
-    disclosures = client.disclosures.select_related("made_by")
+    disclosures = client.disclosures.select_related("made_by").defer("printed_copy")
     return render(
         request,
         "clients/records/disclosures.html",
         {
             "client": client,
             "disclosures": disclosures,
-            "printable_since": timezone.now() - PRINT_WINDOW,
+            "printable_since": timezone.now() - PRINTED_COPY_KEPT,
         },
     )
 

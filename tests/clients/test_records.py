@@ -283,7 +283,7 @@ def test_refreshing_the_printable_export_records_no_second_disclosure(
 
 
 def test_a_printable_export_opened_again_shows_what_was_disclosed_then(
-    as_user, practice_admin, full_record
+    as_user, practice_admin, therapist, full_record
 ):
     browser = as_user(practice_admin)
     export(browser, full_record, format="json", recipient="First recipient")
@@ -291,10 +291,33 @@ def test_a_printable_export_opened_again_shows_what_was_disclosed_then(
     export(browser, full_record, format="json", recipient="Third recipient")
     printed = Disclosure.objects.get(format="html")
 
+    session_note_create(
+        actor=therapist,
+        client=full_record,
+        session_date=TODAY,
+        sections={"data": "Written after the export."},
+    )
+
     page = browser.get(print_url(printed)).content.decode()
 
     assert "First recipient" in page  # an earlier disclosure
     assert "Third recipient" not in page  # made after this one
+    assert "Spoke about the Tuesday group." in page
+    assert "Written after the export." not in page  # the record as it was disclosed
+
+
+def test_printed_copies_are_emptied_once_their_hour_is_over(as_user, practice_admin, full_record):
+    from clients.services.records import printed_copies_expire
+
+    export(as_user(practice_admin), full_record, format="html")
+    printed = Disclosure.objects.get()
+    assert "Spoke about the Tuesday group." in printed.printed_copy
+    assert printed_copies_expire(now=NOW + datetime.timedelta(minutes=59)) == 0
+    assert printed_copies_expire(now=NOW + datetime.timedelta(minutes=61)) == 1
+    printed.refresh_from_db()
+    assert printed.printed_copy is None
+    # The accounting of the disclosure stays.
+    assert (printed.recipient, printed.format) == ("Dr. Lee, Riverside Treatment Center", "html")
 
 
 def test_the_printable_page_is_for_its_maker_for_an_hour_and_html_exports_only(
