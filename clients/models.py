@@ -879,7 +879,12 @@ class Disclosure(models.Model):
 
     PRACTICE_PATH = "practice"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="disclosures")
+    # Emptied, not deleted, when the record is deleted after its retention period: the
+    # accounting of what left the practice, to whom and why, is kept (the DISCLOSE audit
+    # events still name the client's number).
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, related_name="disclosures"
+    )
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

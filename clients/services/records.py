@@ -461,4 +461,7 @@ def client_delete(*, actor: User, client: Client, request: HttpRequest | None = 
     SessionNote.objects.filter(client=client).delete()  # note themes cascade
     LadderMove.objects.filter(client=client).delete()
     OutcomeMeasure.objects.filter(client=client).delete()
-    client.delete()  # disclosures cascade
+    # The accounting of disclosures outlives the record (Disclosure.client is emptied), but
+    # not a copy of the record's content.
+    Disclosure.objects.filter(client=client).update(printed_copy=None)
+    client.delete()
