@@ -13,7 +13,12 @@ from clients.models import (
     ResistanceTheme,
     SessionNote,
 )
-from recovery.admin import PracticeScopedAdmin, PracticeScopedTabularInline, ReadOnlyAdmin
+from recovery.admin import (
+    PracticeScopedAdmin,
+    PracticeScopedTabularInline,
+    ReadOnly,
+    ReadOnlyAdmin,
+)
 from recovery.models import AuditAction
 from recovery.services import audit
 
@@ -37,17 +42,8 @@ class ClinicalRecordAdmin(ReadOnlyAdmin):
         return response
 
 
-class ClinicalRecordInline(PracticeScopedTabularInline):
+class ClinicalRecordInline(ReadOnly, PracticeScopedTabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Client)

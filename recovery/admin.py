@@ -97,11 +97,10 @@ class PracticeScopedTabularInline(PracticeScoped, admin.TabularInline):
     pass
 
 
-class ReadOnlyAdmin(PracticeScopedAdmin):
-    """Rows the application writes and nobody edits (the audit trail, disclosures): the
-    admin may read them, never add, change or delete one."""
+class ReadOnly:
+    """Read, never add, change or delete: for model admins and inlines alike."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -109,6 +108,11 @@ class ReadOnlyAdmin(PracticeScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, PracticeScopedAdmin):
+    """Rows the application writes and nobody edits (the audit trail, disclosures): the
+    admin may read them, never add, change or delete one."""
 
 
 @admin.register(Practice)
