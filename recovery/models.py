@@ -267,6 +267,23 @@ class Heartbeat(models.Model):
         return self.age_seconds <= 3 * settings.HEARTBEAT_SECONDS
 
 
+class BeatTick(models.Model):
+    """The last time Celery beat sent the heartbeat, written by the beat process itself.
+
+    Beside the workers' Heartbeat rows it tells which part stopped: a stale tick means beat is
+    down; a fresh tick with stale heartbeats means the broker or every worker is.
+    """
+
+    host = models.CharField(max_length=200, unique=True)
+    last_tick_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_tick_at"]
+
+    def __str__(self) -> str:
+        return f"beat on {self.host} at {self.last_tick_at:%Y-%m-%d %H:%M:%S}"
+
+
 class UserSession(models.Model):
     """One signed-in session of a member of staff.
 

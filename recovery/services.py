@@ -10,7 +10,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
-from recovery.models import AuditAction, AuditEvent, Heartbeat, Practice, User
+from recovery.models import AuditAction, AuditEvent, BeatTick, Heartbeat, Practice, User
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -81,3 +81,7 @@ def heartbeat_record(*, worker: str) -> Heartbeat:
     if not updated:
         Heartbeat.objects.get_or_create(worker=worker, defaults={"last_seen_at": now, "beats": 1})
     return Heartbeat.objects.get(worker=worker)
+
+
+def beat_tick_record(*, host: str) -> None:
+    BeatTick.objects.update_or_create(host=host or "unknown", defaults={"last_tick_at": timezone.now()})

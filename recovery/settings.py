@@ -61,7 +61,12 @@ _DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 _DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQtZW5jcnlwdGlvbi1rZXkhISE="
 
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else None)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+# In development `make run` serves on HOST:PORT (127.0.0.1:8000 unless set), and the site's
+# own address follows them unless SITE_URL says otherwise.
+DEV_HOST = os.environ.get("HOST") or "127.0.0.1"
+DEV_PORT = env_int("PORT", 8000)
+_DEV_HOSTS = ",".join(dict.fromkeys(["127.0.0.1", "localhost", "[::1]", DEV_HOST]))
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _DEV_HOSTS if DEBUG else "")
 # Comma-separated Fernet keys: the first encrypts, all decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY", _DEV_FIELD_ENCRYPTION_KEY if DEBUG else "")
 
@@ -92,6 +97,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    "health_check",
     "recovery",
     "groups",
     "clients",
@@ -99,6 +105,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, as WhiteNoise asks: static files are served before
+    # sessions, the database or two-factor are touched.
+    "recovery.static.StaticFilesMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -207,6 +216,8 @@ AXES_LOCKOUT_CALLABLE = "recovery.lockout.locked_out_response"
 # The same address the audit trail records (recovery.services.request_ip): behind
 # TRUSTED_PROXIES proxies, the client's, not the proxy's.
 AXES_CLIENT_IP_CALLABLE = "recovery.services.request_ip"
+# Without this, django-axes logs "AXES: BEGIN version ..." at the start of every command.
+AXES_VERBOSE = False
 # Axes' admin pages would list every practice's sign-in attempts; lockouts end by themselves
 # (or `manage.py axes_reset_username <email>` for the operator).
 AXES_ENABLE_ADMIN = False
@@ -314,9 +325,26 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files --------------------------------------------------------------------------
+# WhiteNoise serves /static/ from the web process itself (recovery.static), in production from
+# what `manage.py collectstatic` gathered into STATIC_ROOT: file names carry a hash of their
+# contents, so they are cached for a year and a new release changes every name it changes;
+# each has gzip (and Brotli) copies beside it. Under DEBUG, files come straight from static/.
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Serve the files under static/ as they change, without collectstatic, while developing.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Email ---------------------------------------------------------------------------------
 # With EMAIL_HOST set, mail goes out over SMTP; otherwise it is printed to the console, which
@@ -348,12 +376,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     CELERY_BROKER_URL = "filesystem://"
-    (CELERY_FILESYSTEM_DIR / "queue").mkdir(parents=True, exist_ok=True)
-    (CELERY_FILESYSTEM_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    for _folder in ("queue", "processed", "control"):
+        (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        # Exchange tables; without this kombu writes them to ./control in the working folder.
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
 # One Redis can serve several deployments (or a test run beside a dev server) when each
@@ -380,9 +410,15 @@ CELERY_BEAT_SCHEDULE = {
     "expire-printed-copies": {"task": "clients.tasks.expire_printed_copies", "schedule": 5 * 60},
 }
 
+# /healthz answers 503 once the newest worker heartbeat (or beat's newest tick) is older than
+# this: three missed beats, so one slow beat is not an alarm.
+HEALTH_HEARTBEAT_STALE_SECONDS = env_int("HEALTH_HEARTBEAT_STALE_SECONDS", 3 * HEARTBEAT_SECONDS)
+# How long /healthz waits for the broker before calling it down.
+HEALTH_BROKER_TIMEOUT_SECONDS = env_int("HEALTH_BROKER_TIMEOUT_SECONDS", 3)
+
 # --- Reminders -----------------------------------------------------------------------------
 # The public address of the site: links in emails point here (https in production).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = os.environ.get("SITE_URL", f"http://{DEV_HOST}:{DEV_PORT}").rstrip("/")
 REMINDER_HORIZON_HOURS = 48
 # A row left "sending" this long is taken to belong to a dead worker and is sent again.
 REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60)
@@ -390,6 +426,10 @@ REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 # Links in reminder emails ("I went", unsubscribe) expire after this long.
 REMINDER_LINK_MAX_AGE_DAYS = 14
+
+# --- Staff invitations ---------------------------------------------------------------------
+# An invitation link works once, for this long; after that the admin sends a new one.
+INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
 
 # --- Records -------------------------------------------------------------------------------
 # How long a discharged client's record must be kept before an admin may delete it, counted
@@ -404,4 +444,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # django-health-check logs each failing check with a traceback; with a monitor polling
+        # /healthz while a worker is down, that is a traceback a minute saying what the 503
+        # already says (django.request still logs the 503 itself).
+        "health_check": {"level": "ERROR"},
+    },
 }

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from recovery import views
+from recovery.health import healthz
 from recovery.csp_reports import csp_report
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     path("account/session/", views.session_status, name="session_status"),
     path("account/session/keep-alive/", views.session_keepalive, name="session_keepalive"),
     path("csp-report/", csp_report, name="csp_report"),
+    # For monitoring: no sign-in, no client data (recovery/health.py).
+    path("healthz", healthz, name="healthz"),
     path("clients/", include("clients.urls")),
     path("meetings/", include("groups.urls")),
     path("r/", include("clients.response_urls")),

@@ -92,6 +92,7 @@ django.setup()
 from django.core.management import call_command
 from django.test import Client
 call_command("migrate", verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
 from django.conf import settings
 browser = Client(HTTP_HOST="rb.example.org")
 plain = browser.get("/sign-in/")
