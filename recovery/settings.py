@@ -152,12 +152,18 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Database ------------------------------------------------------------------------------
 # DATABASE_URL selects PostgreSQL (postgres://user@host:5432/name); without it, SQLite.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'recovery.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'recovery.sqlite3'}",
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database address ({error}); "
+        "e.g. postgres://user:password@127.0.0.1:5432/recovery"
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat all write: WAL and IMMEDIATE transactions keep
     # SQLite from answering "database is locked" under that light concurrency.
@@ -360,6 +366,10 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# TLS from the first byte (port 465), instead of STARTTLS (port 587).
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
 # A hung mail server must not hold a worker forever.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@localhost")
@@ -368,6 +378,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@localhost")
 # REDIS_URL selects Redis; without it, kombu's filesystem transport under var/celery/ lets the
 # real worker and beat run on a laptop with nothing installed.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "REDIS_URL must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)."
+    )
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -431,6 +445,11 @@ REMINDER_LINK_MAX_AGE_DAYS = 14
 # An invitation link works once, for this long; after that the admin sends a new one.
 INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
 
+# --- Backups -------------------------------------------------------------------------------
+# Where `manage.py backup_database` writes its dumps. Keep FIELD_ENCRYPTION_KEY elsewhere: a
+# backup is only ciphertext without it (README, "Backups and a restore drill").
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
+
 # --- Records -------------------------------------------------------------------------------
 # How long a discharged client's record must be kept before an admin may delete it, counted
 # from the discharge date (an erasure request discharges and restricts the record at once).
@@ -442,7 +461,10 @@ RECORD_RETENTION_DAYS = env_int("RECORD_RETENTION_DAYS", 2555)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_tokens": {"()": "recovery.logs.RedactTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # django-health-check logs each failing check with a traceback; with a monitor polling

@@ -1,0 +1,596 @@
+"""The whole production stack, as deploy/ and the README's "Deploying" set it up, on real parts.
+
+collectstatic, then gunicorn (gunicorn.conf.py, two workers), two Celery workers and beat as
+separate processes, with DJANGO_DEBUG=0 and REQUIRE_2FA=1, behind Debian's nginx running
+deploy/nginx/recovery-bridge.conf with a self-signed certificate on loopback ports. Mail goes
+to an aiosmtpd sink. Chromium, accepting that certificate, follows an invitation from that
+sink, sets a password, enrols two-factor, adds a client, writes and signs a note, on styled
+pages with no console errors. Then the reminder of a planned meeting arrives exactly once with
+both workers racing for it, and /healthz follows the workers down and up again.
+
+Needs PostgreSQL (DATABASE_URL), Redis (REDIS_URL), nginx and Chromium; CI has them all.
+The test makes its own database and queue, and stops every process it started.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.smtp import SinkHandler
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CHROMIUM = Path("/usr/bin/chromium")
+SITE_CONFIG = ROOT / "deploy" / "nginx" / "recovery-bridge.conf"
+
+pytestmark = pytest.mark.e2e
+
+
+def _why_not() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "the production stack test needs PostgreSQL: set DATABASE_URL"
+    if not os.environ.get("REDIS_URL"):
+        return "the production stack test needs Redis: set REDIS_URL"
+    if not Path(NGINX).exists():
+        return "the production stack test needs nginx (Debian: apt-get install nginx-light)"
+    if not CHROMIUM.exists():
+        return f"the production stack test needs Chromium at {CHROMIUM}"
+    if not (BIN / "gunicorn").exists():
+        return "the production stack test needs gunicorn (requirements.txt)"
+    return None
+
+
+if reason := _why_not():
+    pytestmark = [pytestmark, pytest.mark.skip(reason=reason)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, *, timeout: float, what: str, logs: Stack | None = None):
+    """Poll a real process's side effect; real processes take real time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.25)
+    detail = logs.tail() if logs else ""
+    pytest.fail(f"Timed out after {timeout:.0f}s waiting for {what}.{detail}")
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def nginx_config(folder: Path, *, http: int, https: int, upstream: int) -> Path:
+    """deploy/nginx/recovery-bridge.conf as shipped, moved onto loopback ports and temp files.
+
+    Only addresses and paths change: the redirect, the headers passed on, the limits and the
+    log format are the ones a practice installs.
+    """
+    cert, key = self_signed_certificate(folder)
+    site = SITE_CONFIG.read_text()
+    replacements = {
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};",
+        "listen 80 default_server;": f"listen 127.0.0.1:{http} default_server;",
+        "listen 443 ssl http2 default_server;": (
+            f"listen 127.0.0.1:{https} ssl http2 default_server;"
+        ),
+        "/etc/letsencrypt/live/recovery.example.org/fullchain.pem": str(cert),
+        "/etc/letsencrypt/live/recovery.example.org/privkey.pem": str(key),
+        "/var/log/nginx/recovery-bridge.access.log": str(folder / "access.log"),
+        "server_name recovery.example.org;": "server_name localhost;",
+    }
+    for old, new in replacements.items():
+        assert old in site, f"deploy/nginx/recovery-bridge.conf no longer has {old!r}"
+        site = site.replace(old, new)
+    # No IPv6 listeners: the loopback ports above are the whole test.
+    site = re.sub(r"^\s*listen \[::\].*$", "", site, flags=re.MULTILINE)
+    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir()
+    config = folder / "nginx.conf"
+    config.write_text(
+        "\n".join(
+            [
+                # As root (CI), nginx's workers would otherwise drop to "nobody", who cannot
+                # read this test's temporary folder.
+                "user root;" if os.geteuid() == 0 else "",
+                f"pid {folder / 'nginx.pid'};",
+                f"error_log {folder / 'error.log'} warn;",
+                "worker_processes 1;",
+                "events { worker_connections 256; }",
+                "http {",
+                "  include /etc/nginx/mime.types;",
+                f"  client_body_temp_path {temp['body']};",
+                f"  proxy_temp_path {temp['proxy']};",
+                f"  fastcgi_temp_path {temp['fastcgi']};",
+                f"  uwsgi_temp_path {temp['uwsgi']};",
+                f"  scgi_temp_path {temp['scgi']};",
+                site,
+                "}",
+            ]
+        )
+    )
+    return config
+
+
+@dataclass
+class Stack:
+    folder: Path
+    env: dict[str, str]
+    https: int
+    http: int
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def site_url(self) -> str:
+        return f"https://localhost:{self.https}"
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Its own process group: stopping it stops the children it forked too.
+            start_new_session=True,
+        )
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        return self.start(
+            name,
+            str(BIN / "celery"),
+            "-A",
+            "recovery",
+            "worker",
+            "--hostname",
+            f"{name}@%h",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+    def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stderr}"
+        return result
+
+    def script(self, code: str) -> str:
+        """Python run against the deployment's settings and database, as an operator would."""
+        result = subprocess.run(
+            [str(BIN / "python"), "-c", "import django; django.setup()\n" + code],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def tail(self) -> str:
+        out = []
+        for log in sorted(self.folder.glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()[-25:]
+            out.append(f"\n--- {log.name} ---\n" + "\n".join(lines))
+        return "".join(out)
+
+
+def https_get(url: str, headers: dict | None = None):
+    """One request through nginx, certificate unchecked (it is self-signed), no redirects."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=15) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def health(stack: Stack) -> tuple[int, dict]:
+    try:
+        status, _headers, body = https_get(f"{stack.site_url}/healthz")
+    except OSError:
+        return 0, {}
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, {}
+
+
+def database_url(name: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="module")
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, smtp_sink):
+    import psycopg
+    from cryptography.fernet import Fernet
+
+    controller, _handler = smtp_sink
+    folder = tmp_path_factory.mktemp("production")
+    name = f"rb_deploy_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_url = database_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    queue = f"rb-deploy-{uuid.uuid4().hex[:8]}"
+    app_port = free_port()
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        # This process's own test settings are not the deployment's.
+        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", "CI"}
+        and not key.startswith(("DJANGO_", "SECURE_", "EMAIL_", "GUNICORN_"))
+    }
+    stack = Stack(folder=folder, env={}, https=free_port(), http=free_port())
+    stack.env = {
+        **environ,
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "localhost",
+        "SITE_URL": stack.site_url,
+        "DATABASE_URL": database_url(name),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CELERY_QUEUE": queue,
+        "VAR_DIR": str(folder / "var"),
+        "STATIC_ROOT": str(folder / "static"),
+        "TRUST_X_FORWARDED_PROTO": "1",
+        "TRUSTED_PROXIES": "1",
+        "REQUIRE_2FA": "1",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(controller.port),
+        "DEFAULT_FROM_EMAIL": "reminders@localhost",
+        # A heartbeat a second, stale after four: the test sees a dead worker in seconds.
+        "HEARTBEAT_SECONDS": "1",
+        "HEALTH_HEARTBEAT_STALE_SECONDS": "4",
+        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    try:
+        # The deploy steps of the README, in order.
+        stack.manage("migrate", "--noinput")
+        stack.manage("collectstatic", "--noinput")
+        stack.manage("check", "--deploy", "--fail-level", "WARNING")
+        stack.start("web", str(BIN / "gunicorn"), "recovery.wsgi")
+        stack.start_worker("worker1")
+        stack.start_worker("worker2")
+        stack.start(
+            "beat",
+            str(BIN / "celery"),
+            "-A",
+            "recovery",
+            "beat",
+            "--loglevel=INFO",
+            "--schedule",
+            str(folder / "celerybeat-schedule"),
+        )
+        config = nginx_config(folder, http=stack.http, https=stack.https, upstream=app_port)
+        subprocess.run([NGINX, "-t", "-c", str(config)], check=True, capture_output=True)
+        stack.start("nginx", NGINX, "-c", str(config), "-g", "daemon off;")
+        wait_for(
+            lambda: health(stack)[0] == 200,
+            timeout=90,
+            what="/healthz to answer 200 through nginx",
+            logs=stack,
+        )
+        yield stack
+    finally:
+        for process_name in list(stack.processes):
+            stack.stop(process_name)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        import redis
+
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
+
+
+def totp_now(secret: str) -> str:
+    from django_otp.oath import totp
+
+    key = base64.b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    return f"{totp(key):06d}"
+
+
+def test_an_invited_therapist_signs_up_and_signs_a_note_on_the_production_stack(stack, smtp_sink):
+    from playwright.sync_api import expect, sync_playwright
+
+    _controller, sink = smtp_sink
+    # The first practice and its admin, as the README's first-day steps make them; the admin
+    # then invites a therapist, and the worker mails the invitation.
+    out = stack.manage(
+        "create_practice",
+        "--name",
+        "Bayside Counseling",
+        "--time-zone",
+        "America/New_York",
+        "--admin-email",
+        "avery@bayside.example",
+        "--admin-name",
+        "Avery Admin",
+    ).stdout
+    admin_link = re.search(r"https://\S+/welcome/\S+/", out).group(0)
+    stack.script(
+        f"""
+from recovery.invitations import invitation_accept, invitation_create, invitation_for_token
+admin = invitation_accept(
+    invitation=invitation_for_token({admin_link.rstrip("/").rsplit("/", 1)[1]!r}),
+    password="a long admin passphrase 2026", request=None,
+)
+invitation_create(actor=admin, email="jamie@bayside.example", full_name="Jamie Therapist",
+                  role="therapist")
+"""
+    )
+    invitation = wait_for(
+        lambda: next((m for m in sink.received if "jamie@bayside.example" in m.rcpt_tos), None),
+        timeout=60,
+        what="the invitation email from the worker",
+        logs=stack,
+    )
+    text = invitation.message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(rf"{re.escape(stack.site_url)}/welcome/\S+/", text).group(0)
+
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        # The invitation: a password, then two-factor set-up, which REQUIRE_2FA insists on.
+        page.goto(link)
+        passwords = page.locator("input[type=password]")
+        passwords.nth(0).fill("correct horse battery staple 26")
+        passwords.nth(1).fill("correct horse battery staple 26")
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator("#totp-secret")).to_be_visible()
+        page.get_by_label("Code from the app").fill(
+            totp_now(page.locator("#totp-secret").inner_text())
+        )
+        page.get_by_role("button", name=re.compile("confirm|turn on|set up|verify", re.I)).click()
+        page.get_by_role("link", name=re.compile("kept my codes")).click()
+        expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+
+        # Styled: Bootstrap's stylesheet and script arrived, hashed, through WhiteNoise.
+        expect(page.locator("nav.navbar").first).to_have_css("display", "flex")
+        stylesheet = page.eval_on_selector("link[rel=stylesheet]", "e => e.href")
+        assert re.search(
+            r"/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]{12}\.css$", stylesheet
+        )
+
+        # A client, a note, signed.
+        page.get_by_role("main").get_by_role("link", name="Add client").click()
+        page.get_by_label("Preferred name").fill("Robin K.")
+        page.get_by_label("Contact email").fill("robin@client.example")
+        page.get_by_label("Alcohol").check()
+        page.get_by_role("button", name="Add client").click()
+        expect(page.get_by_role("status").filter(has_text="Robin K. was added.")).to_be_visible()
+        page.get_by_role("link", name="Write a session note").click()
+        page.get_by_label("Format").select_option(label="DAP")
+        notes = page.locator("#note-sections")
+        expect(notes.get_by_label("Data", exact=True)).to_be_visible()
+        notes.get_by_label("Data", exact=True).fill("Agreed to listen to one online meeting.")
+        notes.get_by_label("Assessment", exact=True).fill("Curious, still wary of the label.")
+        notes.get_by_label("Plan", exact=True).fill("Camera-off meeting on Thursday evening.")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()
+        page.get_by_role("button", name="Sign note").click()
+        expect(page.get_by_role("status").filter(has_text="Note signed.")).to_be_visible()
+        expect(page.locator("#timeline .timeline-item[data-kind=note]")).to_contain_text("Signed")
+
+        # Cookies as production sets them, over TLS.
+        cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+        for name in ("sessionid", "csrftoken"):
+            assert cookies[name]["secure"], name
+            assert cookies[name]["httpOnly"], name
+        context.close()
+        browser.close()
+    assert errors == [], errors
+
+    # The static file the page used: a year's caching, and gzip when the browser asks.
+    status, headers, body = https_get(stylesheet, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert "max-age=31536000" in headers["Cache-Control"]
+    assert "immutable" in headers["Cache-Control"]
+
+    # http -> https, and HSTS on what https serves.
+    conn = socket.create_connection(("127.0.0.1", stack.http), timeout=10)
+    conn.sendall(b"GET /sign-in/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    reply = b""
+    while chunk := conn.recv(4096):
+        reply += chunk
+    conn.close()
+    head = reply.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 301")
+    assert "Location: https://localhost/sign-in/" in head
+    _status, headers, _body = https_get(f"{stack.site_url}/sign-in/")
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+    # No signed token in any log, not even the invitation links just used.
+    tokens = [link.rstrip("/").rsplit("/", 1)[1], admin_link.rstrip("/").rsplit("/", 1)[1]]
+    logs = "".join(path.read_text(errors="replace") for path in stack.folder.glob("*.log"))
+    for token in tokens:
+        assert token not in logs
+
+
+def test_a_planned_meetings_reminder_is_sent_exactly_once_by_two_racing_workers(stack, smtp_sink):
+    _controller, sink = smtp_sink
+    address = "robin@client.example"
+    # The client the therapist added above consents, and plans a meeting starting within
+    # the hour; then six dispatches are queued at once for the two workers to race over.
+    stack.script(
+        """
+from django.utils import timezone
+from clients.demo.reminders import demo_reminders_refresh
+from clients.models import Client
+from clients.services.consent import email_consent_record
+from clients.tasks import dispatch_reminders
+client = Client.objects.get(preferred_name="Robin K.")
+email_consent_record(actor=client.primary_therapist, client=client)
+demo_reminders_refresh(practice=client.practice, now=timezone.now())
+for _ in range(6):
+    dispatch_reminders.delay()
+"""
+    )
+    wait_for(
+        lambda: any(address in m.rcpt_tos for m in sink.received),
+        timeout=60,
+        what="the reminder email",
+        logs=stack,
+    )
+
+    def dispatches_done() -> bool:
+        finished = re.compile(r"Task clients\.tasks\.dispatch_reminders\[[^\]]+\] succeeded")
+        logs = (log.read_text(errors="replace") for log in stack.folder.glob("worker*.log"))
+        return sum(len(finished.findall(text)) for text in logs) >= 6
+
+    wait_for(dispatches_done, timeout=60, what="all six dispatches to finish", logs=stack)
+    reminders = [m for m in sink.received if address in m.rcpt_tos]
+    assert len(reminders) == 1
+    status = stack.script(
+        """
+from clients.models import Reminder
+print(sorted(Reminder.objects.values_list("status", flat=True)))
+"""
+    )
+    assert status.strip() == "['sent']"
+
+
+def test_healthz_follows_the_workers_down_and_up(stack):
+    status, answer = health(stack)
+    assert status == 200
+    assert answer["status"] == "ok"
+    assert set(answer["checks"]) == {"database", "broker", "worker_heartbeat", "beat"}
+    _status, headers, _body = https_get(f"{stack.site_url}/healthz")
+    assert "no-store" in headers["Cache-Control"]
+
+    # Every worker killed outright, by PID: no goodbye, only a heartbeat that stops.
+    for name in ("worker1", "worker2"):
+        os.kill(stack.processes[name].pid, signal.SIGKILL)
+        stack.stop(name, signal.SIGKILL)
+    status, answer = wait_for(
+        lambda: (result := health(stack))[0] == 503 and result,
+        timeout=30,
+        what="/healthz to notice the dead workers",
+        logs=stack,
+    )
+    assert answer["checks"]["worker_heartbeat"]["ok"] is False
+    assert answer["checks"]["database"]["ok"] is True
+    assert answer["checks"]["broker"]["ok"] is True
+    assert answer["checks"]["beat"]["ok"] is True
+
+    stack.start_worker("worker1")
+    stack.start_worker("worker2")
+    wait_for(lambda: health(stack)[0] == 200, timeout=60, what="/healthz to recover", logs=stack)
