@@ -16,8 +16,8 @@ import asyncio
 import dataclasses
 import datetime
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
@@ -55,13 +55,10 @@ class LastSeen(HealthCheck):
     def newest(self) -> datetime.datetime | None:
         raise NotImplementedError
 
-    def run(self) -> None:
-        # Each check runs in a thread of its own: close the connection it opened there, or
-        # every poll of /healthz would leave one behind.
-        try:
-            newest = self.newest()
-        finally:
-            connection.close()
+    async def run(self) -> None:
+        # In the request's own thread, on its own database connection (closed with the
+        # request as usual), not in a pool thread that would leave a connection behind.
+        newest = await sync_to_async(self.newest, thread_sensitive=True)()
         if newest is None:
             raise ServiceUnavailable(f"no {self.what} yet")
         self.age_seconds = round((timezone.now() - newest).total_seconds(), 1)

@@ -84,4 +84,6 @@ def heartbeat_record(*, worker: str) -> Heartbeat:
 
 
 def beat_tick_record(*, host: str) -> None:
-    BeatTick.objects.update_or_create(host=host or "unknown", defaults={"last_tick_at": timezone.now()})
+    BeatTick.objects.update_or_create(
+        host=host or "unknown", defaults={"last_tick_at": timezone.now()}
+    )
