@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from recovery import views
-from recovery.health import healthz
 from recovery.csp_reports import csp_report
+from recovery.health import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
