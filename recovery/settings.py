@@ -273,13 +273,13 @@ CONTENT_SECURITY_POLICY = {
 # Browser features no page of ours uses, switched off for every page and anything it might
 # embed (django-permissions-policy): an injected script cannot reach a camera, a microphone
 # or the device's location, and no ad-interest topics are computed from a client's visits.
+# Only features Chromium recognises: it logs a console warning for each name it does not
+# (ambient-light-sensor and bluetooth are not in its list).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
         "accelerometer",
-        "ambient-light-sensor",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",
