@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from recovery.celery import app
-from recovery.models import Heartbeat
+from recovery.models import BeatTick, Heartbeat
 from recovery.tasks import heartbeat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +102,10 @@ def test_beat_broker_and_worker_deliver_the_heartbeat(tmp_path):
             timeout=30,
             what="a second beat",
         )
+        # Beat itself recorded when it sent them (the tick /healthz reads as beat's freshness).
+        assert BeatTick.objects.filter(
+            last_tick_at__lte=Heartbeat.objects.get(pk=beat.pk).last_seen_at
+        ).exists()
     finally:
         for process in processes:
             process.terminate()
