@@ -305,6 +305,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer or a local monitor may ask gunicorn for /healthz over plain http, past the
+# TLS proxy; it answers rather than redirecting (it shows no client data).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Behind a proxy that terminates TLS, Django only knows a request was https from the proxy's
 # X-Forwarded-Proto. Trust it only when that proxy overwrites whatever a client sent.
 if env_bool("TRUST_X_FORWARDED_PROTO", False):

@@ -124,3 +124,28 @@ def test_production_redirects_to_https_and_sends_hsts_and_secure_cookies(tmp_pat
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert seen["csrf_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
     assert seen["session_cookie"] == [True, True, "Lax"]
+
+
+HEALTHZ_OVER_HTTP = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+call_command("migrate", verbosity=0)
+browser = Client(HTTP_HOST="rb.example.org")
+print(browser.get("/healthz").status_code, browser.get("/sign-in/").status_code)
+"""
+
+
+def test_healthz_answers_over_plain_http_where_every_page_redirects(tmp_path):
+    # A load balancer's health check reaches gunicorn without TLS; it gets an answer (503
+    # here: no worker has run), not a redirect to https.
+    result = run_production(tmp_path, ["-c", HEALTHZ_OVER_HTTP])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "503 301"
+
+
+def test_management_commands_print_no_django_axes_banner(tmp_path):
+    result = run_production(tmp_path, ["manage.py", "check"])
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
