@@ -55,6 +55,12 @@ class SignedLink:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """For monitoring, with no sign-in: names parts of the deployment, never a practice's data,
+    and answers 503 while no worker runs (as here). tests/recovery/test_health.py covers it."""
+
+
+@dataclass(frozen=True)
 class Shared:
     """Ids of the shared meeting catalogue only: not practice data, nothing to keep apart."""
 
@@ -64,6 +70,7 @@ ROUTES = {
     "sign-in/": NoIds(),
     "sign-out/": NoIds(),
     "csp-report/": NoIds(),
+    "healthz": Monitoring(),
     # A person's own account: sign-in security and the session, never anyone else's.
     "account/security/": NoIds(),
     "account/password/": NoIds(),
@@ -450,7 +457,7 @@ def test_another_practices_ids_get_404(route, sign_in_rows, as_user):
         _walk_ids(route, spec, world, as_user)
     elif isinstance(spec, NoIds):
         _walk_no_ids(route, spec, world, as_user)
-    elif isinstance(spec, SignedLink | Shared):
+    elif isinstance(spec, SignedLink | Shared | Monitoring):
         pass  # see the classes' docstrings
     assert practice_rows(world.theirs.practice.pk) == before, "the other practice's rows changed"
 
