@@ -1,8 +1,9 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 
+from recovery.models import Role
 from recovery.two_factor import TOTP_CODE, normalise_code
 
 
@@ -69,3 +70,26 @@ class ChangePasswordForm(PasswordChangeForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Change password"))
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
+    full_name = forms.CharField(label="Full name", max_length=150)
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.THERAPIST)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Send invitation"))
+
+
+class AcceptInvitationForm(SetPasswordForm):
+    """Django's own set-password form, its validators comparing with the new member's name
+    and email; the account itself is made by recovery.invitations.invitation_accept."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Choose a password"
+        self.fields["new_password2"].label = "The same password again"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Set my password", css_class="w-100"))

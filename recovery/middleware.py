@@ -98,6 +98,8 @@ TWO_FACTOR_OPEN_VIEWS = {
     "session_status",
     "session_keepalive",
     "csp_report",
+    # Someone signed in half-way who opens an invitation link is told to sign out first.
+    "invitation_accept",
 }
 
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from recovery.fields import EncryptedTextField
+
 
 @functools.cache
 def known_time_zones() -> frozenset[str]:
@@ -157,6 +159,9 @@ class AuditAction(models.TextChoices):
     SESSION_EXPIRED = "session_expired", "Session expired"
     DISCLOSE = "disclose", "Disclosed"
     RESTRICT = "restrict", "Restricted (erasure request)"
+    INVITE = "invite", "Invited a member of staff"
+    INVITE_REVOKE = "invite_revoke", "Revoked an invitation"
+    INVITE_ACCEPT = "invite_accept", "Accepted an invitation"
 
 
 class AppendOnlyError(Exception):
@@ -282,6 +287,112 @@ class BeatTick(models.Model):
 
     def __str__(self) -> str:
         return f"beat on {self.host} at {self.last_tick_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InvitationEmail(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Could not be sent"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """A one-time link for a new member of staff to set a password and join a practice.
+
+    Staff are invited, never given passwords. The link's token is stored only as its SHA-256
+    hash; the worker that mails it reads an encrypted copy (`outgoing_token`) that it empties
+    once the mail is sent.
+    """
+
+    PRACTICE_PATH = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    # Nobody for a practice's first admin, invited by `manage.py create_practice`.
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    outgoing_token = EncryptedTextField(blank=True)
+    email_status = models.CharField(
+        max_length=16, choices=InvitationEmail.choices, default=InvitationEmail.QUEUED
+    )
+    email_error = models.CharField(max_length=1000, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live link per person: inviting again revokes the old one first.
+            models.UniqueConstraint(
+                "email",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="invitation_email_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email_status__in=InvitationEmail.values),
+                name="invitation_email_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(accepted_at__isnull=False, revoked_at__isnull=False),
+                name="invitation_not_accepted_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_role_display()})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.is_expired:
+            return "expired"
+        return "pending"
 
 
 class UserSession(models.Model):

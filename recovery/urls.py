@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from recovery import views
+from recovery import invitation_views, views
 from recovery.csp_reports import csp_report
 from recovery.health import healthz
 
@@ -20,6 +20,19 @@ urlpatterns = [
     ),
     path("account/session/", views.session_status, name="session_status"),
     path("account/session/keep-alive/", views.session_keepalive, name="session_keepalive"),
+    path("staff/", invitation_views.staff_list, name="staff_list"),
+    path(
+        "staff/invitations/<int:pk>/revoke/",
+        invitation_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "staff/invitations/<int:pk>/send-again/",
+        invitation_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    # An invitation's one-time link; recovery.logs cuts its token out of every log line.
+    path("welcome/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
     path("csp-report/", csp_report, name="csp_report"),
     # For monitoring: no sign-in, no client data (recovery/health.py).
     path("healthz", healthz, name="healthz"),

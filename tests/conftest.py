@@ -28,6 +28,12 @@ def _empty_cache():
 
 
 @pytest.fixture
+def development(settings):
+    """DJANGO_DEBUG=1, as on a laptop (pytest-django runs every test with DEBUG off)."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def practice(db):
     return PracticeFactory(name="Harbor Counseling")
 

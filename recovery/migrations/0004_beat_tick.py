@@ -4,21 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recovery', '0003_user_sessions'),
+        ("recovery", "0003_user_sessions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BeatTick',
+            name="BeatTick",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=200, unique=True)),
-                ('last_tick_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("host", models.CharField(max_length=200, unique=True)),
+                ("last_tick_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-last_tick_at'],
+                "ordering": ["-last_tick_at"],
             },
         ),
     ]

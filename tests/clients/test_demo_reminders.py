@@ -14,6 +14,9 @@ from groups.models import Meeting
 # A late evening, inside everyone else's default quiet hours.
 NOW = datetime.datetime(2026, 11, 28, 3, 10, tzinfo=datetime.UTC)
 
+# The demo is a laptop's: seed_demo refuses to run with DEBUG off.
+pytestmark = pytest.mark.usefixtures("development")
+
 
 @pytest.mark.django_db
 def test_seed_demo_leaves_a_reminder_due_now_for_a_meeting_within_the_hour():

@@ -47,6 +47,9 @@ RESERVED_EMAIL = re.compile(r"^[a-z0-9.]+@example\.(com|net|org)$")
 # Greater Portland, Maine, with room to spare.
 REGION = {"lat": (43.3, 44.1), "lon": (-70.8, -69.8)}
 
+# The demo is a laptop's: seed_demo refuses to run with DEBUG off.
+pytestmark = pytest.mark.usefixtures("development")
+
 
 def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
@@ -436,3 +439,35 @@ class TestTheDemoPractice:
                 assert meeting.region == "ME" and meeting.postal_code.startswith("04")
             else:
                 assert meeting.latitude is None and meeting.longitude is None
+
+
+SEED_IN_PRODUCTION = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.core.management.base import CommandError
+call_command("migrate", verbosity=0)
+try:
+    call_command("seed_demo")
+except CommandError as error:
+    print("REFUSED:", error)
+from recovery.models import Practice, User
+print("ROWS:", Practice.objects.count(), User.objects.count())
+"""
+
+
+def test_seed_demo_refuses_in_production_and_changes_nothing(tmp_path):
+    from tests.recovery.test_deploy_check import run_production
+
+    result = run_production(tmp_path, ["-c", SEED_IN_PRODUCTION])
+    assert result.returncode == 0, result.stderr
+    assert "REFUSED: seed_demo refuses to run with DJANGO_DEBUG=0" in result.stdout
+    assert "create_practice" in result.stdout
+    assert "ROWS: 0 0" in result.stdout
+
+
+def test_seed_demo_names_the_sites_own_address(db, settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Sign in at http://127.0.0.1:8123/ as any of:" in out.getvalue()

@@ -29,7 +29,8 @@ from clients.models import (
     SessionNote,
 )
 from groups.models import Feed, Meeting
-from recovery.models import AuditAction, AuditEvent, Practice, Role
+from recovery import invitations
+from recovery.models import AuditAction, AuditEvent, Invitation, Practice, Role
 from recovery.services import audit
 from tests.factories import (
     AttendanceFactory,
@@ -66,6 +67,7 @@ class PracticeData:
     outcome: OutcomeMeasure
     audit_event: AuditEvent
     disclosure: Disclosure
+    invitation: Invitation
     extra: dict = field(default_factory=dict)
 
     def users(self) -> dict:
@@ -136,6 +138,15 @@ def build_practice_data(
         sections=["profile"],
         format="html",  # so its maker can open its printable page
     )
+    invitation = Invitation.objects.create(
+        practice=practice,
+        email=f"invitee.{practice.pk}{mark}@example.org",
+        full_name=f"Invitee {mark}".strip(),
+        role=Role.THERAPIST,
+        invited_by=admin,
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+        token_hash=invitations.token_hash(f"token-{practice.pk}"),
+    )
     return PracticeData(
         practice=practice,
         therapist=therapist,
@@ -154,6 +165,7 @@ def build_practice_data(
         outcome=outcome,
         audit_event=audit_event,
         disclosure=disclosure,
+        invitation=invitation,
     )
 
 

@@ -79,6 +79,12 @@ ROUTES = {
     "account/two-factor/backup-codes/": NoIds(),
     "account/session/": NoIds(),
     "account/session/keep-alive/": NoIds(),
+    # A practice admin's staff page and its invitations (recovery/invitation_views.py).
+    "staff/": NoIds(),
+    "staff/invitations/<int:pk>/revoke/": Ids({"pk": "invitation"}),
+    "staff/invitations/<int:pk>/send-again/": Ids({"pk": "invitation"}),
+    # A one-time invitation token, no id: tests/recovery/test_invitations.py covers it.
+    "welcome/<str:token>/": NoIds(fixed={"token": "not-an-issued-token"}),
     # The audit trail filters by a user (a choice) and by a client (a name or an id).
     "audit/": NoIds(
         query={"user": "therapist", "client": "client"}, variants=({}, {"format": "csv"})
@@ -235,6 +241,7 @@ def _missing_id(route: Route, key: str) -> int:
                 "plan": "clients.MeetingPlan",
                 "therapist": "recovery.User",
                 "disclosure": "clients.Disclosure",
+                "invitation": "recovery.Invitation",
             }[key]
         )
     return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 10_000

@@ -1,12 +1,11 @@
 """`manage.py seed_demo`: the demo practice with invented data, created once."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from clients.demo import demo_practice_seed
 from clients.demo.reminders import demo_reminders_refresh
-
-URL = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
@@ -16,6 +15,13 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            # Demo accounts share a password printed in the README: never on a real server.
+            raise CommandError(
+                "seed_demo refuses to run with DJANGO_DEBUG=0: it creates demo accounts whose "
+                "password is published in the README. For a real practice use "
+                "`manage.py create_practice`."
+            )
         result = demo_practice_seed()
         name = result.practice.name
         if result.created:
@@ -23,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created the demo practice {name}: {made}."))
         else:
             self.stdout.write(f"The demo practice {name} already exists; nothing changed.")
-        self.stdout.write(self.style.MIGRATE_HEADING(f"Sign in at {URL} as any of:"))
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Sign in at {settings.SITE_URL}/ as any of:"))
         width = max((len(s.role) for s in result.sign_ins), default=0)
         name_width = max((len(s.name) for s in result.sign_ins), default=0)
         for sign_in in result.sign_ins:
