@@ -325,6 +325,7 @@ def stack(tmp_path_factory, smtp_sink):
     stack = Stack(folder=folder, env={}, https=free_port(), http=free_port())
     stack.env = {
         **environ,
+        "DJANGO_SETTINGS_MODULE": "recovery.settings",
         "DJANGO_DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -431,7 +432,8 @@ admin = invitation_accept(
     invitation=invitation_for_token({admin_link.rstrip("/").rsplit("/", 1)[1]!r}),
     password={ADMIN_PASSWORD!r}, request=None,
 )
-invitation_create(actor=admin, email="jamie@bayside.example", full_name="Jamie Therapist",
+invitation_create(actor=admin, practice=admin.practice, email="jamie@bayside.example",
+                  full_name="Jamie Therapist",
                   role="therapist")
 """
     )
@@ -585,13 +587,14 @@ for _ in range(6):
     wait_for(dispatches_done, timeout=60, what="all six dispatches to finish", logs=stack)
     reminders = [m for m in sink.received if address in m.rcpt_tos]
     assert len(reminders) == 1
-    status = stack.script(
+    # The reminder before the meeting went out; the check-in after it waits for its time.
+    rows = stack.script(
         """
 from clients.models import Reminder
-print(sorted(Reminder.objects.values_list("status", flat=True)))
+print(sorted(Reminder.objects.values_list("kind", "status", "attempts")))
 """
     )
-    assert status.strip() == "['sent']"
+    assert rows.strip() == "[('before', 'sent', 1), ('checkin', 'queued', 0)]"
 
 
 def test_healthz_follows_the_workers_down_and_up(stack):
