@@ -58,13 +58,28 @@ def encrypt_str(value: str) -> str:
     return fernet().encrypt(value.encode("utf-8")).decode("ascii")
 
 
+WRONG_KEY = (
+    "A value could not be decrypted with any FIELD_ENCRYPTION_KEY: the database was "
+    "encrypted with another key. Set FIELD_ENCRYPTION_KEY to the key(s) in use when the data "
+    "was written (after a restore: the keys of the backup's day); `manage.py "
+    "check_field_keys` counts what the current keys cannot read."
+)
+
+
+def is_readable(token: str) -> bool:
+    """Whether the current keys decrypt this stored token."""
+    try:
+        fernet().decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):
+        return False
+    return True
+
+
 def decrypt_str(token: str) -> str:
     try:
         return fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as exc:
-        raise ImproperlyConfigured(
-            "A value could not be decrypted with any FIELD_ENCRYPTION_KEY."
-        ) from exc
+        raise ImproperlyConfigured(WRONG_KEY) from exc
 
 
 class EncryptedTextField(models.TextField):
@@ -111,3 +126,30 @@ class EncryptedJSONField(models.TextField):
 
 # Every field type whose column holds a Fernet token (reencrypt_fields looks for these).
 ENCRYPTED_FIELD_TYPES = (EncryptedTextField, EncryptedJSONField)
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
+    """Each model with a table of its own and the encrypted columns of that table."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        # local_: a field inherited from a concrete parent lives in (and is done with) the
+        # parent's table.
+        fields = [f for f in meta.local_concrete_fields if isinstance(f, ENCRYPTED_FIELD_TYPES)]
+        if fields:
+            found.append((model, fields))
+    return found
+
+
+def raw_token_columns(fields: list[models.Field]) -> dict[str, models.Expression]:
+    """Annotations that read each field's stored token as text, without decrypting it."""
+    return {
+        f"raw_{f.attname}": models.ExpressionWrapper(
+            models.F(f.attname), output_field=models.TextField()
+        )
+        for f in fields
+    }

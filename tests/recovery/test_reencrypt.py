@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
 from clients.models import Addendum, Client, NoteStatus, SessionNote
-from recovery.management.commands.reencrypt_fields import encrypted_fields
+from recovery.fields import encrypted_fields
 from tests.factories import ClientFactory, SessionNoteFactory
 
 K1 = Fernet.generate_key().decode()

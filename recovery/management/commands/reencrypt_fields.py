@@ -7,11 +7,10 @@ it reports nothing left to re-encrypt, the old keys can be removed from the sett
 from dataclasses import dataclass, field
 
 from cryptography.fernet import InvalidToken
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, router, transaction
 
-from recovery.fields import ENCRYPTED_FIELD_TYPES, rotate_token
+from recovery.fields import encrypted_fields, raw_token_columns, rotate_token
 
 
 @dataclass
@@ -21,21 +20,6 @@ class FieldCount:
     current: int = 0
     empty: int = 0
     unreadable: list[int] = field(default_factory=list)  # primary keys
-
-
-def encrypted_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
-    """Each model with a table of its own and the encrypted columns of that table."""
-    found = []
-    for model in apps.get_models():
-        meta = model._meta
-        if meta.proxy or not meta.managed:
-            continue
-        # local_: a field inherited from a concrete parent lives in (and is done with) the
-        # parent's table.
-        fields = [f for f in meta.local_concrete_fields if isinstance(f, ENCRYPTED_FIELD_TYPES)]
-        if fields:
-            found.append((model, fields))
-    return found
 
 
 def reencrypt_model(
@@ -51,12 +35,7 @@ def reencrypt_model(
     model's default manager filters out.
     """
     counts = [FieldCount(f"{model._meta.label}.{f.name}") for f in fields]
-    raw = {
-        f"raw_{f.attname}": models.ExpressionWrapper(
-            models.F(f.attname), output_field=models.TextField()
-        )
-        for f in fields
-    }
+    raw = raw_token_columns(fields)
     database = router.db_for_write(model)
     last_pk = None
     while True:
