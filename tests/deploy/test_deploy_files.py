@@ -122,3 +122,33 @@ def test_deploy_manage_names_a_missing_env_file(tmp_path):
 
 def _whoami() -> str:
     return subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze")
+def test_the_backup_timer_verifies_and_starts_the_backup_service(tmp_path):
+    timer = (DEPLOY / "systemd" / "recovery-backup.timer").read_text()
+    assert "OnCalendar=" in timer and "Persistent=true" in timer
+    (tmp_path / "recovery-backup.timer").write_text(timer)
+    service = (DEPLOY / "systemd" / "recovery-backup.service").read_text()
+    assert "backup_database --keep" in service
+    venv = Path(sys.executable).parent.parent
+    env_file = tmp_path / "recovery.env"
+    env_file.write_text("DJANGO_DEBUG=1\n")
+    (tmp_path / "recovery-backup.service").write_text(
+        service.replace("/srv/recovery-bridge/.venv", str(venv))
+        .replace("/srv/recovery-bridge", str(ROOT))
+        .replace("/etc/recovery-bridge/recovery.env", str(env_file))
+    )
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "recovery-backup.timer")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    problems = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if "recovery" in line and "user" not in line.lower()
+    ]
+    assert problems == [], result.stdout + result.stderr
