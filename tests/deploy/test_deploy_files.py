@@ -152,3 +152,32 @@ def test_the_backup_timer_verifies_and_starts_the_backup_service(tmp_path):
         if "recovery" in line and "user" not in line.lower()
     ]
     assert problems == [], result.stdout + result.stderr
+
+
+def test_deploy_manage_takes_another_database_for_a_restore_drill(tmp_path):
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("deploy/manage runs the checkout's .venv, which this run does not use")
+    env_file = tmp_path / "recovery.env"
+    env_file.write_text(f"VAR_DIR={tmp_path}\nDATABASE_URL=postgres:///recovery\n")
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "RECOVERY_ENV_FILE": str(env_file),
+        "RECOVERY_USER": _whoami(),
+        "RECOVERY_DATABASE_URL": f"sqlite:///{tmp_path / 'drill.sqlite3'}",
+    }
+    result = subprocess.run(
+        [
+            str(DEPLOY / "manage"),
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from django.db import connection; print(connection.settings_dict['NAME'])",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "drill.sqlite3")
