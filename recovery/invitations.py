@@ -120,15 +120,32 @@ def invitation_create(
     invitation.full_clean(exclude=["token_hash", "outgoing_token"])
     invitation.save()
     _queue_email(invitation)
-    audit(
-        action=AuditAction.INVITE,
+    _audit(
+        invitation,
+        AuditAction.INVITE,
         actor=actor,
-        obj=invitation,
-        practice=practice,
         request=request,
         identifier="" if actor else "create_practice",
     )
     return invitation
+
+
+def _audit(
+    invitation: Invitation,
+    action: AuditAction,
+    *,
+    actor: User | None,
+    request: HttpRequest | None,
+    identifier: str = "",
+) -> None:
+    audit(
+        action=action,
+        actor=actor,
+        obj=invitation,
+        practice=invitation.practice,
+        request=request,
+        identifier=identifier,
+    )
 
 
 def _revoke(invitation: Invitation, *, actor: User | None, request: HttpRequest | None) -> None:
@@ -136,13 +153,7 @@ def _revoke(invitation: Invitation, *, actor: User | None, request: HttpRequest 
     invitation.revoked_by = actor
     invitation.outgoing_token = ""
     invitation.save(update_fields=["revoked_at", "revoked_by", "outgoing_token"])
-    audit(
-        action=AuditAction.INVITE_REVOKE,
-        actor=actor,
-        obj=invitation,
-        practice=invitation.practice,
-        request=request,
-    )
+    _audit(invitation, AuditAction.INVITE_REVOKE, actor=actor, request=request)
 
 
 def _locked(invitation: Invitation) -> Invitation:
@@ -176,13 +187,7 @@ def invitation_resend(
     _issue(invitation)
     invitation.save()
     _queue_email(invitation)
-    audit(
-        action=AuditAction.INVITE,
-        actor=actor,
-        obj=invitation,
-        practice=invitation.practice,
-        request=request,
-    )
+    _audit(invitation, AuditAction.INVITE, actor=actor, request=request)
     return invitation
 
 
@@ -229,13 +234,7 @@ def invitation_accept(
     invitation.accepted_user = user
     invitation.outgoing_token = ""
     invitation.save(update_fields=["accepted_at", "accepted_user", "outgoing_token"])
-    audit(
-        action=AuditAction.INVITE_ACCEPT,
-        actor=user,
-        obj=invitation,
-        practice=invitation.practice,
-        request=request,
-    )
+    _audit(invitation, AuditAction.INVITE_ACCEPT, actor=user, request=request)
     return user
 
 

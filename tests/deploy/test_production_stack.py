@@ -37,12 +37,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.smtp import SinkHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CHROMIUM = Path("/usr/bin/chromium")
 SITE_CONFIG = ROOT / "deploy" / "nginx" / "recovery-bridge.conf"
 
 pytestmark = pytest.mark.e2e
@@ -451,12 +451,7 @@ invitation_create(actor=admin, practice=admin.practice, email="jamie@bayside.exa
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
+            args=CHROMIUM_ARGS,
         )
         context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
         context.set_default_timeout(15_000)

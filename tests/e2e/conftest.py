@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import TEST_PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent
 
 # Playwright's sync API keeps an asyncio event loop running in the test thread, so Django takes
@@ -74,12 +74,7 @@ def browser():
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM),
         headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
+        args=CHROMIUM_ARGS,
     )
     yield browser
     browser.close()
