@@ -78,7 +78,7 @@ def is_readable(token: str) -> bool:
 def decrypt_str(token: str) -> str:
     try:
         return fernet().decrypt(token.encode("ascii")).decode("utf-8")
-    except InvalidToken as exc:
+    except (InvalidToken, UnicodeEncodeError) as exc:  # a non-ASCII value is no token either
         raise ImproperlyConfigured(WRONG_KEY) from exc
 
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clients.models import Reminder, ReminderKind
+from clients.models import Reminder, ReminderKind, SessionNote
 from clients.services.notes import session_note_sign
 from tests.factories import ClientFactory, MeetingPlanFactory, SessionNoteFactory
 
@@ -66,6 +66,9 @@ def database_url(name: str) -> str:
 @pytest.fixture
 def fresh_database():
     """An empty PostgreSQL database beside the test one, dropped afterwards whatever happens."""
+    # Skipped here, before any connection: on SQLite there may be no PostgreSQL server at all.
+    if connection.vendor != "postgresql" or not shutil.which("pg_dump"):
+        pytest.skip("PostgreSQL backups need DATABASE_URL on PostgreSQL and pg_dump on PATH")
     import psycopg
 
     name = f"rb_restore_{secrets.token_hex(4)}"
@@ -83,8 +86,6 @@ def fresh_database():
 def test_a_postgres_backup_restores_into_a_fresh_database_and_reads_back(
     therapist, tmp_path, fresh_database
 ):
-    if connection.vendor != "postgresql" or not shutil.which("pg_dump"):
-        pytest.skip("PostgreSQL backups need DATABASE_URL on PostgreSQL and pg_dump")
     signed_note_and_reminder(therapist)
     dump = tmp_path / "backup.dump"
     out = io.StringIO()
@@ -119,6 +120,8 @@ def test_a_postgres_backup_restores_into_a_fresh_database_and_reads_back(
     again = run(["manage.py", "restore_database", str(dump), "--no-input"], **target)
     assert again.returncode != 0
     assert "is not empty" in again.stderr
+    read = run(["-c", READ_BACK], **target)
+    assert read.stdout.strip() == f"signed | {NOTE_TEXT} | 1", read.stderr
 
 
 def sqlite_env(folder: Path) -> dict[str, str]:
@@ -166,11 +169,15 @@ def test_a_missing_backup_file_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.django_db
-def test_restoring_over_a_database_that_has_tables_is_refused(tmp_path):
+def test_restoring_over_a_database_that_has_tables_is_refused(therapist, tmp_path):
+    signed_note_and_reminder(therapist)
     backup = tmp_path / "some.dump"
     backup.write_bytes(b"PGDMP")
     with pytest.raises(CommandError, match="is not empty"):
         call_command("restore_database", str(backup), interactive=False)
+    note = SessionNote.objects.get()
+    assert (note.status, note.sections["data"]) == ("signed", NOTE_TEXT)
+    assert Reminder.objects.count() == 1
 
 
 def test_keep_deletes_only_older_backups_of_its_own_naming(tmp_path):
@@ -198,3 +205,13 @@ def test_check_field_keys_passes_on_a_readable_database(therapist):
     out = io.StringIO()
     call_command("check_field_keys", stdout=out)
     assert "clients.SessionNote.sections: 1 readable" in out.getvalue()
+
+
+def test_a_missing_or_failing_pg_dump_is_a_clear_error():
+    from recovery.management.commands.backup_database import run_tool
+
+    with pytest.raises(CommandError, match="pg_dump_not_here is not installed"):
+        run_tool(["pg_dump_not_here", "--version"], env=dict(os.environ))
+    failing = [sys.executable, "-c", "import sys; sys.exit('database \"x\" does not exist')"]
+    with pytest.raises(CommandError, match='failed: database "x" does not exist'):
+        run_tool(failing, env=dict(os.environ))
