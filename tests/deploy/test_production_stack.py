@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -447,78 +448,91 @@ invitation_create(actor=admin, practice=admin.practice, email="jamie@bayside.exa
     link = re.search(rf"{re.escape(stack.site_url)}/welcome/\S+/", text).group(0)
 
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
 
-        # The invitation: a password, then two-factor set-up, which REQUIRE_2FA insists on.
-        page.goto(link)
-        passwords = page.locator("input[type=password]")
-        passwords.nth(0).fill("correct horse battery staple 26")
-        passwords.nth(1).fill("correct horse battery staple 26")
-        page.locator("main form [type=submit]").click()
-        enrol_two_factor(page)
-        expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    def in_the_browser() -> str:
+        # A thread of its own: the browser tests' session may already run Playwright's
+        # sync API (and its event loop) in this one.
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+            )
+            context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
 
-        # Styled: Bootstrap's stylesheet and script arrived, hashed, through WhiteNoise.
-        expect(page.locator("nav.navbar").first).to_have_css("display", "flex")
-        stylesheet = page.eval_on_selector("link[rel=stylesheet]", "e => e.href")
-        assert re.search(
-            r"/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]{12}\.css$", stylesheet
-        )
+            # The invitation: a password, then two-factor set-up, which REQUIRE_2FA insists on.
+            page.goto(link)
+            passwords = page.locator("input[type=password]")
+            passwords.nth(0).fill("correct horse battery staple 26")
+            passwords.nth(1).fill("correct horse battery staple 26")
+            page.locator("main form [type=submit]").click()
+            enrol_two_factor(page)
+            expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
 
-        # A client, a note, signed.
-        page.get_by_role("main").get_by_role("link", name="Add client").click()
-        page.get_by_label("Preferred name").fill("Robin K.")
-        page.get_by_label("Contact email").fill("robin@client.example")
-        page.get_by_label("Alcohol").check()
-        page.get_by_role("button", name="Add client").click()
-        expect(page.get_by_role("status").filter(has_text="Robin K. was added.")).to_be_visible()
-        page.get_by_role("link", name="Write a session note").click()
-        page.get_by_label("Format").select_option(label="DAP")
-        notes = page.locator("#note-sections")
-        expect(notes.get_by_label("Data", exact=True)).to_be_visible()
-        notes.get_by_label("Data", exact=True).fill("Agreed to listen to one online meeting.")
-        notes.get_by_label("Assessment", exact=True).fill("Curious, still wary of the label.")
-        notes.get_by_label("Plan", exact=True).fill("Camera-off meeting on Thursday evening.")
-        page.get_by_role("button", name="Save draft").click()
-        expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()
-        page.get_by_role("button", name="Sign note").click()
-        expect(page.get_by_role("status").filter(has_text="Note signed.")).to_be_visible()
-        expect(page.locator("#timeline .timeline-item[data-kind=note]")).to_contain_text("Signed")
+            # Styled: Bootstrap's stylesheet and script arrived, hashed, through WhiteNoise.
+            expect(page.locator("nav.navbar").first).to_have_css("display", "flex")
+            stylesheet = page.eval_on_selector("link[rel=stylesheet]", "e => e.href")
+            assert re.search(
+                r"/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]{12}\.css$",
+                stylesheet,
+            )
 
-        # Cookies as production sets them, over TLS.
-        cookies = {cookie["name"]: cookie for cookie in context.cookies()}
-        for name in ("sessionid", "csrftoken"):
-            assert cookies[name]["secure"], name
-            assert cookies[name]["httpOnly"], name
-        context.close()
+            # A client, a note, signed.
+            page.get_by_role("main").get_by_role("link", name="Add client").click()
+            page.get_by_label("Preferred name").fill("Robin K.")
+            page.get_by_label("Contact email").fill("robin@client.example")
+            page.get_by_label("Alcohol").check()
+            page.get_by_role("button", name="Add client").click()
+            expect(
+                page.get_by_role("status").filter(has_text="Robin K. was added.")
+            ).to_be_visible()
+            page.get_by_role("link", name="Write a session note").click()
+            page.get_by_label("Format").select_option(label="DAP")
+            notes = page.locator("#note-sections")
+            expect(notes.get_by_label("Data", exact=True)).to_be_visible()
+            notes.get_by_label("Data", exact=True).fill("Agreed to listen to one online meeting.")
+            notes.get_by_label("Assessment", exact=True).fill("Curious, still wary of the label.")
+            notes.get_by_label("Plan", exact=True).fill("Camera-off meeting on Thursday evening.")
+            page.get_by_role("button", name="Save draft").click()
+            expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()
+            page.get_by_role("button", name="Sign note").click()
+            expect(page.get_by_role("status").filter(has_text="Note signed.")).to_be_visible()
+            expect(page.locator("#timeline .timeline-item[data-kind=note]")).to_contain_text(
+                "Signed"
+            )
 
-        # The admin signs in with the password set above, enrols too, and opens the
-        # dashboard: Chart.js draws its charts from the hashed, vendored file.
-        context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto("/sign-in/")
-        page.get_by_label("Email").fill("avery@bayside.example")
-        page.get_by_label("Password").fill(ADMIN_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        enrol_two_factor(page)
-        page.goto("/clients/dashboard/")
-        expect(page.locator("#chart-funnel")).to_be_visible()
-        assert page.evaluate("typeof window.Chart") == "function"
-        context.close()
-        browser.close()
+            # Cookies as production sets them, over TLS.
+            cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+            for name in ("sessionid", "csrftoken"):
+                assert cookies[name]["secure"], name
+                assert cookies[name]["httpOnly"], name
+            context.close()
+
+            # The admin signs in with the password set above, enrols too, and opens the
+            # dashboard: Chart.js draws its charts from the hashed, vendored file.
+            context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto("/sign-in/")
+            page.get_by_label("Email").fill("avery@bayside.example")
+            page.get_by_label("Password").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            enrol_two_factor(page)
+            page.goto("/clients/dashboard/")
+            expect(page.locator("#chart-funnel")).to_be_visible()
+            assert page.evaluate("typeof window.Chart") == "function"
+            context.close()
+            browser.close()
+        return stylesheet
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stylesheet = pool.submit(in_the_browser).result()
     assert errors == [], errors
 
     # The static file the page used: a year's caching, and gzip when the browser asks.
