@@ -42,8 +42,11 @@ run: demo
 	@echo "Starting web ($(SITE_URL)), Celery worker and beat. Ctrl-C stops all three."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
+# One pytest process per core (pytest-xdist), each with its own test database; TEST_WORKERS=0
+# runs everything in this process, which a debugger or `-x` on one failure may prefer.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks are not tests: pyproject's addopts ignore tests/bench, so reset them here.
 bench: $(STAMP)

@@ -85,8 +85,10 @@ def test_no_worker_ever_seen_is_503(client, db):
 @time_machine.travel(NOW, tick=False)
 def test_an_unreachable_broker_is_503(client, alive, monkeypatch):
     # A port nothing listens on: the connection is refused at once.
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # The write URL first: unset, it reads as broker_url, and monkeypatch restores what it read,
+    # so patched second it would keep the dead port for every later test in this process.
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     status, answer, _response = healthz(client)
     assert status == 503
     assert answer["checks"]["broker"]["ok"] is False
