@@ -117,27 +117,13 @@ class ReminderAdmin(ClinicalRecordAdmin):
 
 @admin.register(OutcomeMeasure)
 class OutcomeMeasureAdmin(ClinicalRecordAdmin):
-    """Outcome measures have no page of their own in the application yet, so the admin is
-    where they are entered and corrected: for the admin's own practice, never on a restricted
-    record (OutcomeMeasure.clean), signed with the admin's name, and audited. Never deleted."""
+    """Read-only like the other clinical rows: measures are entered on the client's page or by
+    the client from a link, and scored by clients.outcomes, never typed in here."""
 
-    list_display = ["client", "instrument", "administered_on", "score"]
-    list_filter = ["instrument"]
+    list_display = ["client", "instrument", "administered_on", "total", "band", "source"]
+    list_filter = ["instrument", "source"]
     list_select_related = ["client"]
-    fields = ["client", "instrument", "administered_on", "responses", "score"]
-
-    def has_add_permission(self, request):
-        return admin.ModelAdmin.has_add_permission(self, request)
-
-    def has_change_permission(self, request, obj=None):
-        return admin.ModelAdmin.has_change_permission(self, request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.entered_by = request.user
-        super().save_model(request, obj, form, change)
-        action = AuditAction.UPDATE if change else AuditAction.CREATE
-        audit(action=action, actor=request.user, client=obj.client, obj=obj, request=request)
+    exclude = ["responses"]  # the answers are the therapist's to read, on the client's page
 
 
 @admin.register(Disclosure)

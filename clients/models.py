@@ -736,6 +736,9 @@ class Attendance(models.Model):
 class ReminderKind(models.TextChoices):
     BEFORE = "before", "Before the meeting"
     CHECKIN = "checkin", "Check-in after the meeting"
+    # A questionnaire sent to the client (MeasureRequest): the same outbox, consent, quiet
+    # hours, claims and retries as a meeting reminder, with no plan or occurrence.
+    MEASURE = "measure", "Questionnaire to complete"
 
 
 class ReminderStatus(models.TextChoices):
@@ -747,12 +750,23 @@ class ReminderStatus(models.TextChoices):
 
 
 class Reminder(models.Model):
-    """One email to send for one occurrence of a plan. The row is the source of truth."""
+    """One email to send: for one occurrence of a plan, or one questionnaire
+    (`measure_request`). The row is the source of truth."""
 
+    # The admin lists meeting reminders; a questionnaire's email shows with its request.
     PRACTICE_PATH = "plan__client__practice"
 
-    plan = models.ForeignKey(MeetingPlan, on_delete=models.PROTECT, related_name="reminders")
-    occurrence_start = models.DateTimeField()
+    plan = models.ForeignKey(
+        MeetingPlan, on_delete=models.PROTECT, related_name="reminders", null=True, blank=True
+    )
+    occurrence_start = models.DateTimeField(null=True, blank=True)
+    measure_request = models.OneToOneField(
+        "MeasureRequest",
+        on_delete=models.PROTECT,
+        related_name="reminder",
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(max_length=8, choices=ReminderKind.choices)
     due_at = models.DateTimeField()
     status = models.CharField(
@@ -784,6 +798,27 @@ class Reminder(models.Model):
                 condition=~Q(status=ReminderStatus.SENDING) | Q(claimed_at__isnull=False),
                 name="reminder_sending_is_claimed",
             ),
+            # A meeting reminder has a plan and an occurrence and no questionnaire; a
+            # questionnaire's email has only its request.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind=ReminderKind.MEASURE,
+                        measure_request__isnull=False,
+                        plan__isnull=True,
+                        occurrence_start__isnull=True,
+                    )
+                    | (
+                        ~Q(kind=ReminderKind.MEASURE)
+                        & Q(
+                            measure_request__isnull=True,
+                            plan__isnull=False,
+                            occurrence_start__isnull=False,
+                        )
+                    )
+                ),
+                name="reminder_for_a_meeting_or_a_questionnaire",
+            ),
         ]
         indexes = [
             # Exactly what clients.tasks.dispatch_reminders polls every minute: rows still to
@@ -808,11 +843,116 @@ class Reminder(models.Model):
     def occurrence_end(self) -> datetime.datetime:
         return self.occurrence_start + self.plan.meeting.duration
 
+    @property
+    def client(self) -> "Client":
+        """Whom the email goes to (a meeting reminder's plan's client, or the request's)."""
+        return self.plan.client if self.plan_id else self.measure_request.client
+
 
 class Instrument(models.TextChoices):
+    """The instruments of clients.outcomes, which holds their wording and scoring."""
+
     READINESS_RULER = "readiness_ruler", "Readiness ruler"
     BARC10 = "barc10", "Brief Assessment of Recovery Capital (BARC-10)"
     BAM = "bam", "Brief Addiction Monitor (BAM)"
+    PHQ9 = "phq9", "PHQ-9 (depression)"
+    GAD7 = "gad7", "GAD-7 (anxiety)"
+
+
+class MeasureSource(models.TextChoices):
+    THERAPIST = "therapist", "Entered by the therapist"
+    CLIENT = "client", "By the client"
+
+
+class MeasureSchedule(models.Model):
+    """ "BAM every 30 days": the planner sends the client a MeasureRequest when one is due."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="measure_schedules")
+    instrument = models.CharField(max_length=20, choices=Instrument.choices)
+    every_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(7), MaxValueValidator(365)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instrument"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"],
+                condition=Q(stopped_at__isnull=True),
+                name="measure_schedule_one_running",
+            ),
+            models.CheckConstraint(
+                condition=Q(every_days__gte=7, every_days__lte=365),
+                name="measure_schedule_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(instrument__in=Instrument.values), name="measure_schedule_instrument"
+            ),
+        ]
+        indexes = [
+            # What the planner (clients.tasks.plan_measure_requests) reads on every run.
+            models.Index(
+                fields=["client"], condition=Q(stopped_at__isnull=True), name="measure_schedule_on"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} every {self.every_days} days"
+
+
+class MeasureRequest(models.Model):
+    """One questionnaire sent to a client: its email is a Reminder row of kind "measure", its
+    link is signed for that row, and it can be completed once, before it expires."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="measure_requests")
+    instrument = models.CharField(max_length=20, choices=Instrument.choices)
+    schedule = models.ForeignKey(
+        MeasureSchedule,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        null=True,
+        blank=True,
+    )
+    # The therapist who sent it by hand; a scheduled request names its schedule instead.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument__in=Instrument.values), name="measure_request_instrument"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="measure_request_completed_or_cancelled",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["client", "instrument", "-created_at"], name="measure_request_last"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} sent {self.created_at:%Y-%m-%d}"
+
+    def is_open(self, now: datetime.datetime) -> bool:
+        return self.completed_at is None and self.cancelled_at is None and now < self.expires_at
 
 
 class OutcomeMeasure(models.Model):
@@ -823,11 +963,29 @@ class OutcomeMeasure(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="outcomes")
     instrument = models.CharField(max_length=20, choices=Instrument.choices)
     administered_on = models.DateField()
-    # Item answers keyed by item number ("1", "2", ...), as the instrument numbers them.
-    responses = models.JSONField(default=dict)
-    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # Item answers keyed by item ("1", "7A", "importance"), as clients.outcomes names them:
+    # the client's own words about their use and mood, so encrypted like a note.
+    responses = EncryptedJSONField(default=dict)
+    # Figures computed by clients.outcomes.score() from the answers, never typed in; kept
+    # in the clear so the chart and the dashboard can read them without the answers.
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    subscales = models.JSONField(default=dict, blank=True)
+    band = models.CharField(max_length=30, blank=True)
+    # PHQ-9 item 9 above 0: the therapist sees it at once on the caseload and client page.
+    safety_flag = models.BooleanField(default=False)
+    source = models.CharField(
+        max_length=10, choices=MeasureSource.choices, default=MeasureSource.THERAPIST
+    )
+    # The therapist who entered it; empty when the client completed it from a link.
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    request = models.OneToOneField(
+        MeasureRequest,
+        on_delete=models.PROTECT,
+        related_name="measure",
+        null=True,
+        blank=True,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -837,6 +995,20 @@ class OutcomeMeasure(models.Model):
             models.CheckConstraint(
                 condition=Q(instrument__in=Instrument.values), name="outcome_instrument_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(source__in=MeasureSource.values), name="outcome_source_valid"
+            ),
+            # Who answered is always known: a named therapist, or the client through a link.
+            models.CheckConstraint(
+                condition=Q(source=MeasureSource.THERAPIST, entered_by__isnull=False)
+                | Q(source=MeasureSource.CLIENT, request__isnull=False),
+                name="outcome_who_answered",
+            ),
+        ]
+        indexes = [
+            # The client page's charts and the dashboard's latest-per-client reads.
+            models.Index(fields=["client", "instrument", "administered_on"], name="outcome_series"),
+            models.Index(fields=["administered_on"], name="outcome_when"),
         ]
 
     def __str__(self) -> str:

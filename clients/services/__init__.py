@@ -15,6 +15,7 @@ from clients.services.notes import (
     session_note_sign,
     session_note_update,
 )
+from clients.services.outcomes import outcome_measure_record, outcome_measure_store
 from clients.services.plans import attendance_record, meeting_plan_create, meeting_plan_end
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "ladder_move_record",
     "meeting_plan_create",
     "meeting_plan_end",
+    "outcome_measure_record",
+    "outcome_measure_store",
     "session_note_create",
     "session_note_sign",
     "session_note_update",

@@ -269,7 +269,11 @@ def client_record_data(*, client: Client, disclosure: Disclosure) -> dict:
             {
                 "instrument": measure.get_instrument_display(),
                 "administered_on": measure.administered_on,
-                "score": measure.score,
+                "total": measure.total,
+                "subscales": measure.subscales,
+                "band": measure.band,
+                "safety_flag": measure.safety_flag,
+                "source": measure.get_source_display(),
                 "responses": measure.responses,
             }
             for measure in OutcomeMeasure.objects.filter(client=client).order_by(

@@ -185,37 +185,30 @@ def test_a_practice_admin_cannot_reach_the_operators_account_or_its_devices(
     assert operator.check_password("x" * 20) is False
 
 
-def test_an_admin_enters_an_outcome_measure_signed_and_audited_but_not_on_a_restricted_record(
-    as_user, practice_admin, client_record, foreign_client
+def test_outcome_measures_are_read_only_in_the_admin_scored_by_code_elsewhere(
+    as_user, practice_admin, client_record
 ):
     from clients.models import OutcomeMeasure
-    from clients.services.records import client_restrict
+    from clients.services import outcome_measure_store
 
-    browser = as_user(practice_admin)
-    url = reverse("admin:clients_outcomemeasure_add")
-    form = {
-        "client": client_record.pk,
-        "instrument": OutcomeMeasure._meta.get_field("instrument").choices[0][0],
-        "administered_on": "2026-11-20",
-        "responses": '{"1": 2, "2": 1}',
-        "score": "3",
-    }
-    assert browser.post(url, form).status_code == 302
-    measure = OutcomeMeasure.objects.get()
-    assert (measure.client, measure.entered_by, measure.responses) == (
-        client_record,
-        practice_admin,
-        {"1": 2, "2": 1},
+    measure = outcome_measure_store(
+        client=client_record,
+        instrument="readiness_ruler",
+        responses={"importance": 7, "confidence": 4},
+        administered_on=timezone.localdate(),
+        source="therapist",
+        entered_by=client_record.primary_therapist,
     )
-    assert AuditEvent.objects.filter(
-        action=AuditAction.CREATE, client_id=client_record.pk, actor=practice_admin
-    ).exists()
-    # Another practice's client is not a choice; a restricted one is refused.
-    assert browser.post(url, {**form, "client": foreign_client.pk}).status_code == 200
-    client_restrict(actor=practice_admin, client=client_record, requested_on=timezone.localdate())
-    response = browser.post(url, form)
-    assert response.status_code == 200
-    assert "nothing more is recorded" in response.content.decode()
-    assert OutcomeMeasure.objects.count() == 1
+    browser = as_user(practice_admin)
+    add = reverse("admin:clients_outcomemeasure_add")
+    assert browser.post(add, {"client": client_record.pk, "instrument": "bam"}).status_code == 403
+    change = reverse("admin:clients_outcomemeasure_change", args=[measure.pk])
+    page = browser.get(change)
+    assert page.status_code == 200
+    # The answers are the therapist's to read on the client's page, not the admin's.
+    assert "Responses" not in page.content.decode()
+    assert "Subscales" in page.content.decode()
+    assert browser.post(change, {"band": "x"}).status_code == 403
     delete = reverse("admin:clients_outcomemeasure_delete", args=[measure.pk])
     assert browser.post(delete, {"post": "yes"}).status_code == 403
+    assert OutcomeMeasure.objects.get().subscales == {"importance": 7, "confidence": 4}

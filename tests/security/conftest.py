@@ -124,8 +124,8 @@ def build_practice_data(
         client=client,
         instrument="readiness_ruler",
         administered_on=timezone.localdate(),
-        responses={"1": 7},
-        score=7,
+        responses={"importance": 7, "confidence": 5},
+        subscales={"importance": 7, "confidence": 5},
         entered_by=therapist,
     )
     audit_event = audit(action=AuditAction.VIEW, actor=therapist, client=client)
