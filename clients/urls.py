@@ -25,6 +25,8 @@ urlpatterns = [
     path("<int:pk>/notes/suggestions/", views.note_suggestions, name="note_suggestions"),
     path("<int:pk>/notes/<int:note_pk>/", views.note_detail, name="note"),
     path("<int:pk>/notes/<int:note_pk>/addenda/", views.note_addendum, name="note_addendum"),
+    path("<int:pk>/measures/new/", views.measure_new, name="measure_new"),
+    path("<int:pk>/measures/<int:measure_pk>/", views.measure_detail, name="measure"),
     path("<int:pk>/record/export/", views.record_export, name="record_export"),
     path("<int:pk>/record/disclosures/", views.record_disclosures, name="record_disclosures"),
     path(

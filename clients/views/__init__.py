@@ -17,6 +17,7 @@ from clients.views.notes import (
     note_sections,
     note_suggestions,
 )
+from clients.views.outcomes import measure_detail, measure_new
 from clients.views.records import (
     record_delete,
     record_disclosure_print,
@@ -41,6 +42,8 @@ __all__ = [
     "client_detail",
     "client_edit",
     "ladder_move",
+    "measure_detail",
+    "measure_new",
     "note_addendum",
     "note_autosave",
     "note_detail",

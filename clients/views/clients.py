@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +24,8 @@ from clients.selectors import (
     caseload_for_user,
     client_timeline,
     get_client_for_user,
+    latest_safety_flag,
+    outcome_charts,
     plan_occurrences,
     theme_intensity_series,
 )
@@ -101,6 +104,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     full_history = request.GET.get("history") == "all"
     timeline = client_timeline(client, limit=1000 if full_history else 20)
     current_step = client.ladder_moves.first()
+    charts = outcome_charts(client)
     context = {
         "client": client,
         # Note text is for the client's own therapist; others see that notes exist.
@@ -109,6 +113,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "full_history": full_history,
         "current_step": current_step,
         "chart": theme_intensity_series(client),
+        "outcome_charts": charts,
+        "safety_flag": latest_safety_flag(charts),
         "missed_reasons": recent_client_reasons(client),
         "ladder_form": LadderMoveForm(initial={"step": current_step.step if current_step else 1})
         if is_clinician
@@ -117,7 +123,9 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if is_clinician
         else [],
         "occurrences": plan_occurrences(client, now=timezone.now()),
-        "reminders": Reminder.objects.filter(plan__client=client).order_by("-due_at")[:6],
+        "reminders": Reminder.objects.filter(
+            Q(plan__client=client) | Q(measure_request__client=client)
+        ).order_by("-due_at")[:6],
         "attendance_choices": AttendanceForm.base_fields["status"].choices,
         "reason_choices": AttendanceForm.base_fields["reason"].choices,
         "suggestions": meetings_that_may_fit(
