@@ -274,6 +274,17 @@ SESSION_NOTE_FIELDS = [
     "action",
 ]
 
+
+def bam_answers() -> dict:
+    """A valid BAM as the form posts it: day counts, ratings, and item 14's yes or no."""
+    from clients.outcomes import instrument
+
+    answers = {}
+    for item in instrument("bam").items:
+        answers[f"item_{item.key}"] = "yes" if item.kind == "yes_no" else str(item.min)
+    return answers
+
+
 CASES = [
     Case(
         "clients.forms.ClientForm",
@@ -363,6 +374,23 @@ CASES = [
             ("therapist", f"/clients/{ours(t).client.pk}/notes/{ours(t).signed_note.pk}/"),
             ("admin", f"/admin/clients/sessionnote/{ours(t).signed_note.pk}/change/"),
         ],
+    ),
+    Case(
+        "clients.outcome_forms.MeasureForm",
+        "therapist",
+        url=lambda t: f"/clients/{ours(t).client.pk}/measures/new/",
+        base=lambda t: bam_answers() | {"instrument": "bam", "administered_on": today()},
+        fields=["instrument", "administered_on", "item_1", "item_2", "item_7A", "item_14"],
+        date_fields=["administered_on"],
+        shows=lambda t, location: [("therapist", f"/clients/{ours(t).client.pk}/")],
+    ),
+    Case(
+        "clients.outcome_forms.InstrumentChoiceForm",
+        "therapist",
+        method="get",
+        url=lambda t: f"/clients/{ours(t).client.pk}/measures/new/",
+        base=lambda t: {"instrument": "barc10"},
+        fields=["instrument"],
     ),
     Case(
         "clients.forms.LadderMoveForm",

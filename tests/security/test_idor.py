@@ -116,6 +116,8 @@ ROUTES = {
     "clients/<int:pk>/notes/sections/": Ids({"pk": "client"}),
     "clients/<int:pk>/notes/suggestions/": Ids({"pk": "client"}),
     "clients/<int:pk>/notes/<int:note_pk>/": Ids({"pk": "client", "note_pk": "note"}),
+    "clients/<int:pk>/measures/new/": Ids({"pk": "client"}),
+    "clients/<int:pk>/measures/<int:measure_pk>/": Ids({"pk": "client", "measure_pk": "outcome"}),
     "clients/<int:pk>/notes/<int:note_pk>/addenda/": Ids(
         {"pk": "client", "note_pk": "signed_note"}
     ),
@@ -242,6 +244,7 @@ def _missing_id(route: Route, key: str) -> int:
                 "therapist": "recovery.User",
                 "disclosure": "clients.Disclosure",
                 "invitation": "recovery.Invitation",
+                "outcome": "clients.OutcomeMeasure",
             }[key]
         )
     return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 10_000
