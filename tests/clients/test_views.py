@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.services import outcome_measure_store
 from groups.models import Program
 from recovery.models import AuditAction, AuditEvent
 from tests.factories import (
@@ -149,10 +150,18 @@ def test_client_page_query_count_does_not_grow_with_history(as_user, therapist, 
                 reported_by_user=therapist,
                 reported_at=timezone.now(),
             )
+            outcome_measure_store(
+                client=client_record,
+                instrument="gad7",
+                responses={str(n): 1 for n in range(1, 8)},
+                administered_on=timezone.localdate(),
+                source="therapist",
+                entered_by=therapist,
+            )
 
     add_history(2)
     small = _client_page_queries(browser, client_record)
     add_history(15)
     large = _client_page_queries(browser, client_record)
     assert small == large
-    assert large <= 24
+    assert large <= 25  # one of them reads every outcome measure for the charts
