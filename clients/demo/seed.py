@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from clients.demo import content
 from clients.demo.common import DAY, DAY_LETTERS, SEED, TZ, local_time
+from clients.demo.outcomes import measure_rows
 from clients.demo.stories import (
     Story,
     ladder_rows,
@@ -32,8 +33,11 @@ from clients.models import (
     Client,
     ClientStatus,
     LadderMove,
+    MeasureRequest,
     MeetingPlan,
     NoteTheme,
+    OutcomeMeasure,
+    Reminder,
     ResistanceTheme,
     SessionNote,
 )
@@ -165,6 +169,7 @@ def _create_caseload(
         raise LookupError(f"Themes {sorted(wanted - set(themes))} are not seeded; migrate first.")
     clients, intakes, plans, attendance, moves = [], [], [], [], []
     notes, note_themes, stamps = [], [], []
+    requests, measures, emails = [], [], []
     for profile in content.CLIENTS:
         story = Story(
             profile=profile,
@@ -190,6 +195,11 @@ def _create_caseload(
         note_themes += rows
         stamps += client_stamps
         moves += ladder_rows(story, client)
+        # After consent is recorded: a questionnaire goes by email only with consent.
+        client_requests, client_measures, client_emails = measure_rows(story, client)
+        requests += client_requests
+        measures += client_measures
+        emails += client_emails
 
     Client.objects.bulk_create(clients)
     MeetingPlan.objects.bulk_create(plans)
@@ -199,6 +209,9 @@ def _create_caseload(
     SessionNote.objects.bulk_create(notes)
     NoteTheme.objects.bulk_create(note_themes)
     LadderMove.objects.bulk_create(moves)
+    MeasureRequest.objects.bulk_create(requests)
+    OutcomeMeasure.objects.bulk_create(measures)
+    Reminder.objects.bulk_create(emails)
     # auto_now_add stamped these with the real clock; date them when they were written.
     for client, at in zip(clients, intakes, strict=True):
         client.created_at = at
@@ -212,4 +225,5 @@ def _create_caseload(
         "ladder moves": len(moves),
         "meeting plans": len(plans),
         "attendance records": len(attendance),
+        "outcome measures": len(measures),
     }
