@@ -391,8 +391,10 @@ def reminders_summary(clients: QuerySet[Client], *, now: datetime.datetime) -> d
     since = now - datetime.timedelta(days=30)
     sent = Q(status=ReminderStatus.SENT, sent_at__gte=since)
     failed = Q(status=ReminderStatus.FAILED, due_at__gte=since)
-    counts = Reminder.objects.filter(sent | failed, plan__client__in=clients).aggregate(
-        sent=Count("id", filter=sent), failed=Count("id", filter=failed)
+    counts = (
+        Reminder.objects.of_clients(clients)
+        .filter(sent | failed)
+        .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
     )
     # Answers clients gave by one-click link, even where their therapist later recorded the
     # same meeting (which makes the therapist's record the one that counts for attendance).

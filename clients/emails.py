@@ -1,4 +1,5 @@
-"""Reminder emails: one function per kind, each with subject, plain-text and HTML templates.
+"""Reminder and questionnaire emails: one function per kind, each with subject, plain-text
+and HTML templates.
 
 Discreet mode (on by default) is a promise to the client that someone glancing at their
 inbox, their calendar or a shared screen learns nothing: the sender name, subject, body,
@@ -76,9 +77,10 @@ def is_discreet(text: str, *, meeting: Meeting | None = None) -> bool:
 
 def sender_name(reminder: Reminder) -> str:
     """The practice's sender name, unless discreet mode is on and the name would tell."""
-    client = reminder.plan.client
+    client = reminder.client
     name = client.practice.email_sender_name.strip() or NEUTRAL_SENDER
-    if client.discreet_mode and not is_discreet(name, meeting=reminder.plan.meeting):
+    meeting = reminder.plan.meeting if reminder.plan_id else None
+    if client.discreet_mode and not is_discreet(name, meeting=meeting):
         return NEUTRAL_SENDER
     return name
 
@@ -202,7 +204,7 @@ def _message(
         subject=subject,
         body=text,
         from_email=formataddr((context["sender"], _from_address())),
-        to=[reminder.plan.client.contact_email],
+        to=[reminder.client.contact_email],
         connection=connection,
         headers={
             "Message-ID": reminder_message_id(reminder),
@@ -291,7 +293,31 @@ def reminder_checkin_email(reminder: Reminder, *, connection=None) -> EmailMulti
     return _message(reminder, context, "reminder_checkin", connection=connection)
 
 
+def measure_request_email(reminder: Reminder, *, connection=None) -> EmailMultiAlternatives:
+    """A questionnaire to complete, with its link.
+
+    Always discreet, whatever the client's setting: the instrument's name or its questions
+    could tell a reader more than a meeting's name would (a PHQ-9 says "depression"). The
+    subject and body say "a few questions"; the answers, scores and any flag never appear.
+    """
+    client = reminder.client
+    measure_request = reminder.measure_request
+    context = {
+        "name": client.preferred_name,
+        "sender": sender_name(reminder),
+        "questions_url": site_link("measure", make_token(Purpose.MEASURE, reminder.pk)),
+        "until": dateformat.format(
+            measure_request.expires_at.astimezone(zoneinfo.ZoneInfo(client.time_zone)),
+            r"l, F j",
+        ),
+        "unsubscribe_url": site_link("unsubscribe", make_token(Purpose.UNSUBSCRIBE, reminder.pk)),
+    }
+    return _message(reminder, context, "measure_request", connection=connection)
+
+
 def reminder_email(reminder: Reminder, *, connection=None) -> EmailMultiAlternatives:
+    if reminder.kind == ReminderKind.MEASURE:
+        return measure_request_email(reminder, connection=connection)
     if reminder.kind == ReminderKind.BEFORE:
         return reminder_before_email(reminder, connection=connection)
     if reminder.kind == ReminderKind.CHECKIN:

@@ -749,6 +749,16 @@ class ReminderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ReminderQuerySet(models.QuerySet):
+    def of_client(self, client: "Client") -> "ReminderQuerySet":
+        """Both kinds of a client's emails: a meeting reminder through its plan, a
+        questionnaire's through its request."""
+        return self.filter(Q(plan__client=client) | Q(measure_request__client=client))
+
+    def of_clients(self, clients: "models.QuerySet[Client]") -> "ReminderQuerySet":
+        return self.filter(Q(plan__client__in=clients) | Q(measure_request__client__in=clients))
+
+
 class Reminder(models.Model):
     """One email to send: for one occurrence of a plan, or one questionnaire
     (`measure_request`). The row is the source of truth."""
@@ -777,6 +787,8 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at"]

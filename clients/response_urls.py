@@ -10,4 +10,5 @@ urlpatterns = [
     path("a/<str:token>/", responses.answer, name="answer"),
     path("u/<str:token>/", responses.unsubscribe, name="unsubscribe"),
     path("j/<str:token>/", responses.join, name="join"),
+    path("q/<str:token>/", responses.measure, name="measure"),
 ]

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from clients.services.measure_requests import measure_requests_plan
 from clients.services.records import printed_copies_expire
 from clients.services.reminders import reminders_dispatch, reminders_plan
 
@@ -21,3 +22,8 @@ def dispatch_reminders() -> dict:
 @shared_task(name="clients.tasks.expire_printed_copies")
 def expire_printed_copies() -> int:
     return printed_copies_expire(now=timezone.now())
+
+
+@shared_task(name="clients.tasks.plan_measure_requests")
+def plan_measure_requests() -> int:
+    return measure_requests_plan(now=timezone.now())

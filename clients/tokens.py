@@ -17,9 +17,11 @@ class Purpose:
     ANSWER = "reminder-answer"
     UNSUBSCRIBE = "reminder-unsubscribe"
     JOIN = "reminder-join"
+    # The questionnaire link in a measure-kind reminder (clients.services.measure_requests).
+    MEASURE = "reminder-measure"
 
 
-PURPOSES = frozenset({Purpose.ANSWER, Purpose.UNSUBSCRIBE, Purpose.JOIN})
+PURPOSES = frozenset({Purpose.ANSWER, Purpose.UNSUBSCRIBE, Purpose.JOIN, Purpose.MEASURE})
 
 # "." is outside URL-safe base64, so it can separate the parts; ":" (Django's default) is
 # legal in a path too, but some mail clients stop a link at it.
@@ -36,7 +38,11 @@ def _signer(purpose: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"clients.tokens.{purpose}", sep=SEPARATOR)
 
 
-def max_age() -> datetime.timedelta:
+def max_age(purpose: str | None = None) -> datetime.timedelta:
+    if purpose == Purpose.MEASURE:
+        # The request's own expires_at is the real limit; the signature never outlives it,
+        # since the link is signed when the email is sent, after the request was made.
+        return datetime.timedelta(days=settings.MEASURE_LINK_MAX_AGE_DAYS)
     return datetime.timedelta(days=settings.REMINDER_LINK_MAX_AGE_DAYS)
 
 
@@ -47,7 +53,7 @@ def make_token(purpose: str, reminder_id: int) -> str:
 def read_token(purpose: str, token: str) -> int:
     """The reminder id the token was made for; BadLink if it cannot be trusted."""
     try:
-        value = _signer(purpose).unsign(token, max_age=max_age())
+        value = _signer(purpose).unsign(token, max_age=max_age(purpose))
     except signing.BadSignature as error:  # SignatureExpired is a BadSignature too
         raise BadLink(str(error)) from None
     if not value.isdigit():

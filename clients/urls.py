@@ -36,4 +36,11 @@ urlpatterns = [
     ),
     path("<int:pk>/record/erasure/", views.record_erasure, name="record_erasure"),
     path("<int:pk>/record/delete/", views.record_delete, name="record_delete"),
+    path("<int:pk>/measures/send/", views.measure_send, name="measure_send"),
+    path("<int:pk>/measures/schedule/", views.measure_schedule, name="measure_schedule"),
+    path(
+        "<int:pk>/measures/schedule/stop/",
+        views.measure_schedule_stop_view,
+        name="measure_schedule_stop",
+    ),
 ]

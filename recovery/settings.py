@@ -425,6 +425,9 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "clients.tasks.dispatch_reminders", "schedule": 60},
     # Every 5 minutes: a disclosed printable page is kept about an hour for its maker, no more.
     "expire-printed-copies": {"task": "clients.tasks.expire_printed_copies", "schedule": 5 * 60},
+    # Hourly: schedules count in days (7 to 365), so an hour late is nothing, and a client
+    # never waits long for the first questionnaire of a new schedule.
+    "plan-measure-requests": {"task": "clients.tasks.plan_measure_requests", "schedule": 60 * 60},
 }
 
 # /healthz answers 503 once the newest worker heartbeat (or beat's newest tick) is older than
@@ -443,6 +446,8 @@ REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 # Links in reminder emails ("I went", unsubscribe) expire after this long.
 REMINDER_LINK_MAX_AGE_DAYS = 14
+# A questionnaire sent to a client can be completed for this long, then it is closed.
+MEASURE_LINK_MAX_AGE_DAYS = 14
 
 # --- Staff invitations ---------------------------------------------------------------------
 # An invitation link works once, for this long; after that the admin sends a new one.

@@ -38,3 +38,20 @@ __all__ = [
     "session_note_sign",
     "session_note_update",
 ]
+
+# Appended: questionnaires sent to the client by email.
+from clients.services.measure_requests import (  # noqa: E402
+    measure_request_complete,
+    measure_request_send,
+    measure_requests_plan,
+    measure_schedule_set,
+    measure_schedule_stop,
+)
+
+__all__ += [
+    "measure_request_complete",
+    "measure_request_send",
+    "measure_requests_plan",
+    "measure_schedule_set",
+    "measure_schedule_stop",
+]

@@ -26,6 +26,7 @@ from clients.emails import reminder_email
 from clients.models import (
     Client,
     ClientStatus,
+    MeasureRequest,
     MeetingPlan,
     Reminder,
     ReminderKind,
@@ -152,12 +153,20 @@ def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None
 
 
 def reminders_cancel(*, client: Client | None = None, plan: MeetingPlan | None = None) -> int:
-    """Cancel what is still to be sent (consent withdrawn, client discharged, plan ended)."""
+    """Cancel what is still to be sent (consent withdrawn, client discharged, plan ended).
+
+    A questionnaire whose email is cancelled before it went out is cancelled with it: the
+    client never got its link. One already emailed stays answerable until it expires, as an
+    answer to a check-in is recorded after consent to emails is withdrawn.
+    """
     open_rows = Reminder.objects.filter(status__in=OPEN)
     if client is not None:
-        open_rows = open_rows.filter(plan__client=client)
+        open_rows = open_rows.filter(Q(plan__client=client) | Q(measure_request__client=client))
     if plan is not None:
         open_rows = open_rows.filter(plan=plan)
+    MeasureRequest.objects.filter(
+        reminder__in=open_rows.filter(kind=ReminderKind.MEASURE), cancelled_at__isnull=True
+    ).update(cancelled_at=timezone.now())
     return open_rows.update(status=ReminderStatus.CANCELLED, last_error="")
 
 
@@ -246,7 +255,24 @@ def _mark(pk: int, claimed_at: datetime.datetime, **fields) -> bool:
 
 
 def _with_everything_an_email_needs():
-    return Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
+    # Both kinds of row: a meeting reminder's plan, or a questionnaire's request.
+    return Reminder.objects.select_related(
+        "plan__client__practice", "plan__meeting__program", "measure_request__client__practice"
+    )
+
+
+def _too_late(reminder: Reminder, now: datetime.datetime) -> str:
+    """Why the reminder should no longer go out, or "" if it still should."""
+    if reminder.kind == ReminderKind.MEASURE:
+        measure_request = reminder.measure_request
+        if measure_request.completed_at or measure_request.cancelled_at:
+            return "The questionnaire is closed."
+        return "" if measure_request.is_open(now) else "Too late to send."
+    late = (reminder.kind == ReminderKind.BEFORE and now >= reminder.occurrence_start) or (
+        # A check-in a day after the meeting would be a stranger's question.
+        now >= reminder.occurrence_start + datetime.timedelta(hours=24)
+    )
+    return "Too late to send." if late else ""
 
 
 def reminder_deliver(
@@ -271,24 +297,23 @@ def reminder_deliver(
     ):
         outcome.skipped += 1  # someone else owns it now
         return
-    client, now = reminder.plan.client, timezone.now()
-    too_late = (reminder.kind == ReminderKind.BEFORE and now >= reminder.occurrence_start) or (
-        # A check-in a day after the meeting would be a stranger's question.
-        now >= reminder.occurrence_start + datetime.timedelta(hours=24)
-    )
+    client, now = reminder.client, timezone.now()
+    too_late = _too_late(reminder, now)
     if (
         not client.has_email_consent
         or not client.is_active
         or not client.contact_email
-        or reminder.plan.cancelled_at is not None
+        or (reminder.plan_id and reminder.plan.cancelled_at is not None)
         or too_late
     ):
-        _mark(
-            reminder_id,
-            claimed_at,
-            status=ReminderStatus.CANCELLED,
-            last_error="Too late to send." if too_late else "",
-        )
+        _mark(reminder_id, claimed_at, status=ReminderStatus.CANCELLED, last_error=too_late)
+        if reminder.kind == ReminderKind.MEASURE:
+            # Its link was never sent: the request is closed, and blocks no new one.
+            MeasureRequest.objects.filter(
+                pk=reminder.measure_request_id,
+                completed_at__isnull=True,
+                cancelled_at__isnull=True,
+            ).update(cancelled_at=now)
         outcome.cancelled += 1
         return
     if in_quiet_hours(now, client):

@@ -94,4 +94,4 @@ def reminder_answer_record(
 
 def reminder_unsubscribe(*, reminder: Reminder, request: HttpRequest | None = None) -> Client:
     """Stop every reminder email to the reminder's client. Idempotent."""
-    return email_consent_withdraw(client=reminder.plan.client, by_client=True, request=request)
+    return email_consent_withdraw(client=reminder.client, by_client=True, request=request)

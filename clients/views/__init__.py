@@ -56,3 +56,12 @@ __all__ = [
     "record_erasure",
     "record_export",
 ]
+
+# Appended: questionnaires sent to the client by email.
+from clients.views.measure_requests import (  # noqa: E402
+    measure_schedule,
+    measure_schedule_stop_view,
+    measure_send,
+)
+
+__all__ += ["measure_schedule", "measure_schedule_stop_view", "measure_send"]

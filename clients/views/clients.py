@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -123,9 +122,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if is_clinician
         else [],
         "occurrences": plan_occurrences(client, now=timezone.now()),
-        "reminders": Reminder.objects.filter(
-            Q(plan__client=client) | Q(measure_request__client=client)
-        ).order_by("-due_at")[:6],
+        "reminders": Reminder.objects.of_client(client).order_by("-due_at")[:6],
         "attendance_choices": AttendanceForm.base_fields["status"].choices,
         "reason_choices": AttendanceForm.base_fields["reason"].choices,
         "suggestions": meetings_that_may_fit(

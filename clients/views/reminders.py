@@ -28,8 +28,8 @@ def _render(request, client, *, consent_form=None, preferences_form=None, status
         "is_clinician": is_clinician,
         "consent_form": consent_form or ConsentForm(initial={"consent_text": DEFAULT_CONSENT_TEXT}),
         "preferences_form": preferences_form or ReminderPreferencesForm(instance=client),
-        "reminders": Reminder.objects.filter(plan__client=client)
-        .select_related("plan__meeting")
+        "reminders": Reminder.objects.of_client(client)
+        .select_related("plan__meeting", "measure_request")
         .order_by("-due_at")[:50],
     }
     return render(request, "clients/reminders.html", context, status=status)

@@ -6,9 +6,10 @@ status 400 and changes nothing.
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -19,8 +20,12 @@ from clients.models import (
     AttendanceStatus,
     MissReason,
     Reminder,
+    ReminderKind,
     ReportedBy,
 )
+from clients.outcome_forms import MeasureForm
+from clients.outcomes import instrument
+from clients.services.measure_requests import RequestClosed, measure_request_complete
 from clients.services.responses import reminder_answer_record, reminder_unsubscribe
 from clients.tokens import BadLink, Purpose, read_token
 
@@ -44,7 +49,11 @@ def _reminder(purpose: str, token: str) -> Reminder | None:
     except BadLink:
         return None
     return (
-        Reminder.objects.select_related("plan__client__practice", "plan__meeting__program")
+        Reminder.objects.select_related(
+            "plan__client__practice",
+            "plan__meeting__program",
+            "measure_request__client__practice",
+        )
         .filter(pk=reminder_id)
         .first()
     )
@@ -62,6 +71,8 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
 
 
 def _context(reminder: Reminder) -> dict:
+    if reminder.kind == ReminderKind.MEASURE:
+        return {"reminder": reminder, "sender": sender_name(reminder)}
     client = reminder.plan.client
     return {
         "reminder": reminder,
@@ -128,7 +139,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         # button's, or none. Withdrawing twice changes nothing.
         reminder_unsubscribe(reminder=reminder, request=request)
         return _page(request, "unsubscribed.html", context)
-    context["already"] = not reminder.plan.client.has_email_consent
+    context["already"] = not reminder.client.has_email_consent
     return _page(request, "unsubscribe.html", context)
 
 
@@ -143,3 +154,62 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _measure_closed(request: HttpRequest, context: dict) -> HttpResponse:
+    # 410 Gone: the link was real, and is used up or past its time. Nothing was changed.
+    return _page(request, "measure_closed.html", context, status=410)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def measure(request: HttpRequest, token: str) -> HttpResponse:
+    """A questionnaire the therapist sent: GET shows it, POST records it, once.
+
+    The token names the email's row; the row names the request and, through it, the client,
+    so nothing in the address or the form can point the answers at anyone else.
+    """
+    reminder = _reminder(Purpose.MEASURE, token)
+    if reminder is None or reminder.kind != ReminderKind.MEASURE:
+        return _bad_link(request)
+    measure_request = reminder.measure_request
+    client = measure_request.client
+    context = _context(reminder)
+    context["completed"] = measure_request.completed_at is not None
+    if not measure_request.is_open(timezone.now()) or not client.is_active or client.is_restricted:
+        return _measure_closed(request, context)
+    spec = instrument(measure_request.instrument)
+    form = MeasureForm(request.POST or None, instrument=spec, with_date=False)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                measure_request_complete(
+                    measure_request_id=measure_request.pk,
+                    responses=form.responses,
+                    request=request,
+                )
+            except RequestClosed:
+                # Another tab or a double tap was first: that one was recorded.
+                context["completed"] = True
+                return _measure_closed(request, context)
+            except PermissionDenied:
+                return _measure_closed(request, context)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                return _page(request, "measure_thanks.html", context)
+        status = 400
+    context.update(
+        {
+            "form": form,
+            "spec": spec,
+            "problems": [
+                (f"div_{form[name].auto_id}", form.fields[name].label, errors)
+                for name, errors in form.errors.items()
+                if name in form.fields
+            ],
+        }
+    )
+    return _page(request, "measure.html", context, status=status)

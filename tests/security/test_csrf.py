@@ -35,6 +35,7 @@ SIGNED_LINK_PURPOSES = {
     "r/a/<str:token>/": Purpose.ANSWER,
     "r/u/<str:token>/": Purpose.UNSUBSCRIBE,
     "r/j/<str:token>/": Purpose.JOIN,
+    "r/q/<str:token>/": Purpose.MEASURE,
 }
 
 

@@ -385,6 +385,21 @@ CASES = [
         shows=lambda t, location: [("therapist", f"/clients/{ours(t).client.pk}/")],
     ),
     Case(
+        "clients.views.measure_requests.SendForm",
+        "therapist",
+        url=lambda t: f"/clients/{ours(t).client.pk}/measures/send/",
+        base=lambda t: {"instrument": "bam"},
+        fields=["instrument"],
+        also=lambda t: [f"/clients/{ours(t).client.pk}/measures/schedule/stop/"],
+    ),
+    Case(
+        "clients.views.measure_requests.ScheduleForm",
+        "therapist",
+        url=lambda t: f"/clients/{ours(t).client.pk}/measures/schedule/",
+        base=lambda t: {"instrument": "barc10", "every_days": "90"},
+        fields=["instrument", "every_days"],
+    ),
+    Case(
         "clients.outcome_forms.InstrumentChoiceForm",
         "therapist",
         method="get",

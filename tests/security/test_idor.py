@@ -118,6 +118,9 @@ ROUTES = {
     "clients/<int:pk>/notes/<int:note_pk>/": Ids({"pk": "client", "note_pk": "note"}),
     "clients/<int:pk>/measures/new/": Ids({"pk": "client"}),
     "clients/<int:pk>/measures/<int:measure_pk>/": Ids({"pk": "client", "measure_pk": "outcome"}),
+    "clients/<int:pk>/measures/send/": Ids({"pk": "client"}),
+    "clients/<int:pk>/measures/schedule/": Ids({"pk": "client"}),
+    "clients/<int:pk>/measures/schedule/stop/": Ids({"pk": "client"}),
     "clients/<int:pk>/notes/<int:note_pk>/addenda/": Ids(
         {"pk": "client", "note_pk": "signed_note"}
     ),
@@ -134,6 +137,7 @@ ROUTES = {
     "r/a/<str:token>/": SignedLink(),
     "r/u/<str:token>/": SignedLink(),
     "r/j/<str:token>/": SignedLink(),
+    "r/q/<str:token>/": SignedLink(),
     "admin/": NoIds(),
     "admin/login/": NoIds(),
     "admin/logout/": NoIds(),
