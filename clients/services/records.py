@@ -27,6 +27,8 @@ from clients.models import (
     DisclosureFormat,
     LadderMove,
     LadderStep,
+    MeasureRequest,
+    MeasureSchedule,
     MeetingPlan,
     NoteTheme,
     OutcomeMeasure,
@@ -282,9 +284,7 @@ def client_record_data(*, client: Client, disclosure: Disclosure) -> dict:
         ]
     if RecordSection.REMINDERS in sections:
         # A summary, not the emails: how many of each kind ended how, and when the last went.
-        rows = list(
-            Reminder.objects.filter(plan__client=client).values_list("kind", "status", "sent_at")
-        )
+        rows = list(Reminder.objects.of_client(client).values_list("kind", "status", "sent_at"))
         sent = [sent_at for _kind, _status, sent_at in rows if sent_at is not None]
         data["reminders"] = {
             "by_kind_and_status": [
@@ -410,7 +410,7 @@ def client_restrict(
     )
     reminders_cancel(client=client)
     # A mail server's error text may have quoted the address that was just wiped.
-    Reminder.objects.filter(plan__client=client).exclude(last_error="").update(last_error="")
+    Reminder.objects.of_client(client).exclude(last_error="").update(last_error="")
     audit(action=AuditAction.RESTRICT, actor=actor, client=client, request=request)
     return client
 
@@ -458,13 +458,15 @@ def client_delete(*, actor: User, client: Client, request: HttpRequest | None = 
     # Children before parents: the clinical models protect their client from a stray cascade,
     # so this is the one place that removes them, deliberately and all together. Queryset
     # deletes do not go through SessionNote.delete, which refuses signed notes one by one.
-    Reminder.objects.filter(plan__client=client).delete()
+    Reminder.objects.of_client(client).delete()
     Attendance.objects.filter(plan__client=client).delete()
     MeetingPlan.objects.filter(client=client).delete()
     Addendum.objects.filter(note__client=client).delete()
     SessionNote.objects.filter(client=client).delete()  # note themes cascade
     LadderMove.objects.filter(client=client).delete()
-    OutcomeMeasure.objects.filter(client=client).delete()
+    OutcomeMeasure.objects.filter(client=client).delete()  # before the requests they answer
+    MeasureRequest.objects.filter(client=client).delete()
+    MeasureSchedule.objects.filter(client=client).delete()
     # The accounting of disclosures outlives the record (Disclosure.client is emptied), but
     # not a copy of the record's content.
     Disclosure.objects.filter(client=client).update(printed_copy=None)

@@ -16,9 +16,13 @@ from clients.models import (
     ClientStatus,
     Disclosure,
     LadderMove,
+    MeasureRequest,
+    MeasureSchedule,
+    MeasureSource,
     MeetingPlan,
     RecordSection,
     Reminder,
+    ReminderKind,
     ReminderStatus,
     ReportedBy,
     ResistanceTheme,
@@ -30,6 +34,7 @@ from clients.services import (
     session_note_create,
     session_note_sign,
 )
+from clients.services.outcomes import outcome_measure_store
 from clients.services.records import (
     PART2_NOTICE,
     client_delete,
@@ -97,6 +102,64 @@ def full_record(consenting_client, therapist, make_plan):
     )
     reminders_plan(now=NOW)
     return client
+
+
+PHQ9_ANSWERS = {**{str(n): 2 for n in range(1, 9)}, "9": 1}  # 17, moderately severe, flagged
+# Use 1 (2 drinking days), Risk 7, Protective 20: day items scored in the BAM's bins.
+BAM_ANSWERS = {
+    **{"1": 2, "2": 5, "3": 0, "4": 2, "5": 0, "6": 0},
+    **{f"7{letter}": 0 for letter in "ABCDEFG"},
+    **{"8": 1, "9": 3, "10": 12, "11": 1, "12": 2, "13": 20, "14": "yes", "15": 1, "16": 30},
+    "17": 3,
+}
+GAD7_ANSWERS = {str(n): 1 for n in range(1, 8)}  # 7, mild
+
+
+@pytest.fixture
+def measured_record(full_record, therapist):
+    """The full record with outcome measures: a PHQ-9 and a BAM the therapist entered, and a
+    GAD-7 the client answered from an emailed link."""
+    common = {"client": full_record, "source": MeasureSource.THERAPIST, "entered_by": therapist}
+    outcome_measure_store(
+        instrument="phq9",
+        responses=PHQ9_ANSWERS,
+        administered_on=TODAY - datetime.timedelta(days=28),
+        **common,
+    )
+    outcome_measure_store(
+        instrument="bam",
+        responses=BAM_ANSWERS,
+        administered_on=TODAY - datetime.timedelta(days=14),
+        **common,
+    )
+    schedule = MeasureSchedule.objects.create(
+        client=full_record, instrument="gad7", every_days=30, created_by=therapist
+    )
+    request = MeasureRequest.objects.create(
+        client=full_record,
+        instrument="gad7",
+        schedule=schedule,
+        created_at=NOW - datetime.timedelta(days=2),
+        expires_at=NOW + datetime.timedelta(days=5),
+        completed_at=NOW - datetime.timedelta(days=1),
+    )
+    sent = NOW - datetime.timedelta(days=2)
+    Reminder.objects.create(
+        measure_request=request,
+        kind=ReminderKind.MEASURE,
+        due_at=sent,
+        status=ReminderStatus.SENT,
+        sent_at=sent,
+    )
+    outcome_measure_store(
+        client=full_record,
+        instrument="gad7",
+        responses=GAD7_ANSWERS,
+        administered_on=TODAY - datetime.timedelta(days=1),
+        source=MeasureSource.CLIENT,
+        measure_request=request,
+    )
+    return full_record
 
 
 def export(browser, client, follow=False, **fields):
@@ -205,6 +268,58 @@ def test_json_export_is_a_download_with_the_whole_record_and_the_part2_notice(
     assert record["outcome_measures"] == []
 
 
+def test_json_export_has_each_outcome_measure_with_its_score_who_answered_and_the_answers(
+    as_user, practice_admin, measured_record
+):
+    record = json.loads(export(as_user(practice_admin), measured_record).content)
+
+    phq9, bam, gad7 = record["outcome_measures"]  # oldest first
+    assert {key: phq9[key] for key in ("instrument", "administered_on", "total", "band")} == {
+        "instrument": "PHQ-9 (depression)",
+        "administered_on": "2026-03-09",
+        "total": 17,
+        "band": "Moderately severe",
+    }
+    assert (phq9["subscales"], phq9["safety_flag"]) == ({}, True)
+    assert phq9["source"] == "Entered by the therapist"
+    assert phq9["responses"] == PHQ9_ANSWERS
+    # No total and no band: the BAM is read by its subscales, and its answers are the raw
+    # days and "yes", not the points they score.
+    assert (bam["instrument"], bam["total"], bam["band"]) == (
+        "Brief Addiction Monitor (BAM)",
+        None,
+        "",
+    )
+    assert bam["subscales"] == {"use": 1, "risk": 7, "protective": 20}
+    assert (bam["safety_flag"], bam["source"]) == (False, "Entered by the therapist")
+    assert bam["responses"] == BAM_ANSWERS
+    assert (gad7["administered_on"], gad7["total"], gad7["band"]) == ("2026-04-05", 7, "Mild")
+    assert gad7["source"] == "By the client"
+    assert gad7["responses"] == GAD7_ANSWERS
+    # The questionnaire's email is counted with the reminder emails.
+    assert {"kind": "measure", "status": "sent", "count": 1} in record["reminders"][
+        "by_kind_and_status"
+    ]
+
+
+def test_printable_export_shows_the_outcome_measures_and_who_answered_each(
+    as_user, practice_admin, measured_record
+):
+    response = export(as_user(practice_admin), measured_record, format="html", follow=True)
+
+    page = response.content.decode()
+    section = page[page.index('id="outcomes-heading"') : page.index('id="reminders-heading"')]
+    phq9, bam, gad7 = section.split("<tr>")[2:]  # after the heading row, oldest first
+    assert "Mar 9, 2026" in phq9 and "PHQ-9 (depression)" in phq9
+    assert "<td>17</td>" in phq9 and "Moderately severe (safety flag)" in phq9
+    assert "Entered by the therapist" in phq9
+    assert "Brief Addiction Monitor (BAM)" in bam and "Use 1, Risk 7, Protective 20" in bam
+    assert "Entered by the therapist" in bam
+    assert "Apr 5, 2026" in gad7 and "<td>7</td>" in gad7 and "Mild" in gad7
+    assert "By the client" in gad7
+    assert section.count("By the client") == 1
+
+
 def test_each_export_is_recorded_as_a_disclosure_and_audited(as_user, practice_admin, full_record):
     browser = as_user(practice_admin)
     export(browser, full_record, format="json")
@@ -239,7 +354,7 @@ def test_an_export_holds_only_the_sections_chosen(as_user, practice_admin, full_
     record = json.loads(export(as_user(practice_admin), full_record, sections=["ladder"]).content)
 
     assert "ladder_moves" in record
-    assert not {"session_notes", "email_consent", "meeting_plans"} & set(record)
+    assert not {"session_notes", "email_consent", "meeting_plans", "outcome_measures"} & set(record)
     assert "contact_email" not in record["client"]  # the profile was not chosen
     assert record["notice"]["text"] == PART2_NOTICE  # the notice goes with every export
 
@@ -410,6 +525,14 @@ def test_export_queries_do_not_grow_with_the_record(
         note = session_note_sign(actor=therapist, note=note)
         addendum_create(actor=therapist, note=note, text="More.")
         LadderMoveFactory(client=full_record, step=1 + day % 8)
+        outcome_measure_store(
+            client=full_record,
+            instrument="gad7",
+            responses=GAD7_ANSWERS,
+            administered_on=note.session_date,
+            source=MeasureSource.THERAPIST,
+            entered_by=therapist,
+        )
     with django_assert_max_num_queries(len(small.captured_queries)):
         run()
 
@@ -636,6 +759,21 @@ def test_after_the_retention_period_an_admin_deletes_the_record_and_the_audit_tr
     # The audit page still finds the trail of the deleted record by its number.
     page = browser.get(reverse("audit:log"), {"client": str(client_id)}).content.decode()
     assert f"no. {client_id}" in page and "(deleted)" in page
+
+
+def test_a_record_with_a_questionnaire_answered_by_link_is_deleted_after_retention(
+    settings, practice_admin, measured_record
+):
+    settings.RECORD_RETENTION_DAYS = 30
+    client = client_restrict(actor=practice_admin, client=measured_record, requested_on=TODAY)
+
+    with time_machine.travel(NOW + datetime.timedelta(days=30), tick=False):
+        client_delete(actor=practice_admin, client=client)
+
+    assert not Client.objects.filter(pk=client.pk).exists()
+    assert not MeasureRequest.objects.filter(client_id=client.pk).exists()
+    assert not MeasureSchedule.objects.filter(client_id=client.pk).exists()
+    assert not Reminder.objects.filter(kind=ReminderKind.MEASURE).exists()
 
 
 def test_the_retention_period_comes_from_the_settings(settings, practice_admin, full_record):
