@@ -22,6 +22,7 @@ from clients.demo.stories import Story
 from clients.models import (
     AttendanceStatus,
     Client,
+    ClientStatus,
     MeasureRequest,
     MeasureSource,
     OutcomeMeasure,
@@ -149,8 +150,10 @@ def _measure(client: Client, key: str, day: datetime.date, answers: Answers) -> 
 
 def _may_email(client: Client, day: datetime.date) -> bool:
     consent = client.email_consent_at
+    # What measure_request_send asks of a real one: active, an address, consent in force.
     return (
-        bool(client.contact_email)
+        client.status == ClientStatus.ACTIVE
+        and bool(client.contact_email)
         and consent is not None
         and consent < local_time(day, 17)
         and client.email_consent_withdrawn_at is None
@@ -169,7 +172,8 @@ def _request(
         instrument=key,
         requested_by=story.therapist,
         created_at=sent,
-        expires_at=sent + 7 * DAY,
+        # The link's lifetime, as MEASURE_LINK_MAX_AGE_DAYS gives a real request.
+        expires_at=sent + 14 * DAY,
         completed_at=answered,
     )
     email = Reminder(
@@ -214,16 +218,31 @@ def _answers(
 def _spread(
     total: int, keys: list[str], low: int, high: int, lean: dict[str, float], rng: random.Random
 ) -> Answers:
-    """Answers between low and high adding up to `total`. Each point above `low` goes to an
-    item drawn by the client's `lean`, so the same items run high from one time to the next."""
-    answers = dict.fromkeys(keys, low)
-    left = total - low * len(keys)
-    if not 0 <= left <= (high - low) * len(keys):
+    """Answers between low and high adding up to `total`, shared out by the client's `lean`
+    (a little different each time), so the same items run high from one time to the next."""
+    room, left = high - low, total - low * len(keys)
+    if not 0 <= left <= room * len(keys):
         raise ValueError(f"No answers between {low} and {high} on {len(keys)} items sum to {total}")
-    for _ in range(left):
-        open_items = [k for k in keys if answers[k] < high]
-        answers[rng.choices(open_items, weights=[lean[k] for k in open_items])[0]] += 1
-    return answers
+    want = {key: lean[key] * rng.uniform(0.8, 1.2) for key in keys}
+    share = dict.fromkeys(keys, 0.0)
+    unfilled, rest = set(keys), float(left)
+    while unfilled and rest > 1e-9:  # share in proportion; an item at the top gives back
+        weight = sum(want[key] for key in unfilled)
+        full = {key for key in unfilled if rest * want[key] / weight >= room}
+        if not full:
+            for key in unfilled:
+                share[key] += rest * want[key] / weight
+            break
+        for key in full:
+            share[key] = room
+            rest -= room
+        unfilled -= full
+    points = {key: int(share[key]) for key in keys}
+    # Largest remainders take the points rounding down left over.
+    by_remainder = sorted(keys, key=lambda key: share[key] - points[key], reverse=True)
+    for key in by_remainder[: left - sum(points.values())]:
+        points[key] += 1
+    return {key: low + points[key] for key in keys}
 
 
 def _bam(story: Story, day: datetime.date, well: float, rng: random.Random) -> Answers:

@@ -1,5 +1,6 @@
-"""The demo practice: staff, about forty clients with six months of history, and a regional
-catalogue of meetings, for `manage.py seed_demo`.
+"""The demo practice: staff, about forty clients with six months of history (a few of them
+with outcome measure histories, `clients.demo.outcomes`), and a regional catalogue of
+meetings, for `manage.py seed_demo`.
 
 `make run` calls it on every start, so once the practice exists it only looks. Each story
 draws from its own `random.Random` seeded with a constant and the client's name, and every

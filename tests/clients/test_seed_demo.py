@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import itertools
 import re
 import zoneinfo
 
@@ -20,13 +21,20 @@ from clients.models import (
     Client,
     ClientStatus,
     LadderMove,
+    MeasureRequest,
+    MeasureSource,
     MeetingPlan,
     NoteStatus,
     NoteTheme,
+    OutcomeMeasure,
+    ReminderKind,
+    ReminderStatus,
     ReportedBy,
     SessionNote,
     StageOfChange,
 )
+from clients.outcomes import INSTRUMENTS, score
+from clients.selectors import latest_phq9_flag
 from groups.models import AttendanceOption, Meeting
 from recovery.models import Practice, Role, User
 
@@ -59,6 +67,18 @@ def ladder_steps(client: Client) -> list[int]:
     return [move.step for move in client.ladder_moves.order_by("reached_on", "created_at", "id")]
 
 
+def histories(measures: list[OutcomeMeasure]) -> dict[tuple[str, str], list[OutcomeMeasure]]:
+    """Each client's measures on each instrument, oldest first, by (client name, instrument)."""
+    found: dict[tuple[str, str], list[OutcomeMeasure]] = {}
+    for measure in sorted(measures, key=lambda m: (m.administered_on, m.pk)):
+        found.setdefault((measure.client.preferred_name, measure.instrument), []).append(measure)
+    return found
+
+
+def gaps(history: list[OutcomeMeasure]) -> list[int]:
+    return [(b.administered_on - a.administered_on).days for a, b in itertools.pairwise(history)]
+
+
 def test_seed_demo_twice_creates_nothing_the_second_time_and_still_prints_sign_ins(db):
     call_command("seed_demo", stdout=io.StringIO())
     after_first = row_counts()
@@ -66,6 +86,8 @@ def test_seed_demo_twice_creates_nothing_the_second_time_and_still_prints_sign_i
     call_command("seed_demo", stdout=second)
     assert row_counts() == after_first
     assert after_first["clients.Client"] > 0
+    assert after_first["clients.OutcomeMeasure"] > 0
+    assert after_first["clients.MeasureRequest"] == 1
     assert "already exists" in second.getvalue()
     assert "morgan.ellis@harborlight.example" in second.getvalue()
     assert DEMO_PASSWORD in second.getvalue()
@@ -157,6 +179,28 @@ def snapshot(practice: Practice) -> list:
             )
         ),
         sorted(str(m.types) for m in Meeting.objects.all()),
+        sorted(
+            (
+                m.client.preferred_name,
+                m.instrument,
+                m.administered_on,
+                sorted(m.responses.items()),
+                m.total,
+                sorted(m.subscales.items()),
+                m.band,
+                m.safety_flag,
+                m.source,
+                m.created_at,
+            )
+            for m in OutcomeMeasure.objects.filter(client__practice=practice).select_related(
+                "client"
+            )
+        ),
+        sorted(
+            MeasureRequest.objects.filter(client__practice=practice).values_list(
+                "client__preferred_name", "instrument", "created_at", "expires_at", "completed_at"
+            )
+        ),
     ]
 
 
@@ -439,6 +483,127 @@ class TestTheDemoPractice:
                 assert meeting.region == "ME" and meeting.postal_code.startswith("04")
             else:
                 assert meeting.latitude is None and meeting.longitude is None
+
+    # --- Outcome measures ---------------------------------------------------------------
+
+    @pytest.fixture
+    def measures(self, demo, db) -> list[OutcomeMeasure]:
+        return list(
+            OutcomeMeasure.objects.filter(client__practice=demo.practice).select_related(
+                "client", "request__reminder"
+            )
+        )
+
+    def test_every_instrument_has_a_history(self, measures):
+        by_instrument = {}
+        for (_name, key), history in histories(measures).items():
+            by_instrument[key] = max(by_instrument.get(key, 0), len(history))
+        assert set(by_instrument) == set(INSTRUMENTS)
+        assert all(count >= 3 for count in by_instrument.values()), by_instrument
+
+    def test_the_stored_figures_are_the_scores_of_the_stored_answers(self, measures):
+        for measure in measures:
+            result = score(measure.instrument, measure.responses)
+            assert (measure.total, measure.subscales, measure.band, measure.safety_flag) == (
+                result.total,
+                result.subscales,
+                result.band or "",
+                bool(result.flags),
+            ), measure
+
+    def test_the_therapist_enters_measures_at_a_session_and_none_in_the_future(self, measures):
+        for measure in measures:
+            assert measure.administered_on < TODAY
+            if measure.source == MeasureSource.THERAPIST:
+                client = measure.client
+                assert measure.entered_by_id == client.primary_therapist_id
+                assert client.session_notes.filter(session_date=measure.administered_on).exists()
+                assert measure.created_at.astimezone(NEW_YORK).date() == measure.administered_on
+
+    def test_recovery_capital_grows_for_one_client_and_stays_flat_for_another(self, measures):
+        barc = [h for (_name, key), h in histories(measures).items() if key == "barc10"]
+        assert all(70 <= gap <= 110 for history in barc for gap in gaps(history))
+        totals = [[measure.total for measure in history] for history in barc]
+        assert any(
+            len(t) >= 3 and 35 <= t[0] <= 39 and t[-1] >= 47 and t == sorted(t) for t in totals
+        ), totals
+        assert any(len(t) >= 3 and max(t) - min(t) <= 2 for t in totals), totals
+
+    def test_one_clients_monthly_bam_shows_use_falling_and_protection_rising(self, measures):
+        improving = []
+        for (name, key), history in histories(measures).items():
+            if key != "bam":
+                continue
+            assert all(21 <= gap <= 42 for gap in gaps(history)), name
+            first, last = history[0].subscales, history[-1].subscales
+            if (
+                last["use"] == 0 < first["use"]
+                and last["risk"] < first["risk"]
+                and last["protective"] > first["protective"]
+            ):
+                improving.append(name)
+        assert improving
+
+    def test_a_lapse_shows_as_use_in_the_bam_after_it(self, measures):
+        shown = []
+        for (name, key), history in histories(measures).items():
+            if key != "bam":
+                continue
+            lapses = history[0].client.session_notes.filter(lapse_reported=True)
+            lapse_days = list(lapses.values_list("session_date", flat=True))
+            for before, after in itertools.pairwise(history):
+                if any(before.administered_on < day <= after.administered_on for day in lapse_days):
+                    assert after.subscales["use"] > before.subscales["use"], name
+                    shown.append(name)
+        assert shown
+
+    def test_the_client_with_mood_themes_improves_on_the_phq9_and_gad7(self, measures):
+        by_client = histories(measures)
+        names = {name for name, key in by_client if key == "phq9"}
+        assert names and names == {name for name, key in by_client if key == "gad7"}
+        for name in names:
+            phq9, gad7 = by_client[name, "phq9"], by_client[name, "gad7"]
+            assert (phq9[0].band, phq9[-1].band) == ("Moderately severe", "Mild")
+            assert gad7[0].total > gad7[-1].total and gad7[-1].band == "Mild"
+            assert NoteTheme.objects.filter(
+                note__client=phq9[0].client, theme__slug="co-occurring-mental-health"
+            ).exists()
+
+    def test_one_earlier_phq9_raised_the_safety_flag_and_no_latest_one_does(self, demo, measures):
+        phq9 = [measure for measure in measures if measure.instrument == "phq9"]
+        [flagged] = [measure for measure in phq9 if measure.responses["9"] > 0]
+        assert flagged.safety_flag
+        later = [
+            m
+            for m in phq9
+            if m.client_id == flagged.client_id and m.administered_on > flagged.administered_on
+        ]
+        assert later and all(m.responses["9"] == 0 and not m.safety_flag for m in later)
+        caseload = Client.objects.filter(practice=demo.practice).annotate(flag=latest_phq9_flag())
+        assert not caseload.filter(flag=True).exists()
+
+    def test_readiness_rulers_keep_importance_and_confidence_apart(self, measures):
+        rulers = [measure for measure in measures if measure.instrument == "readiness_ruler"]
+        assert len({measure.client_id for measure in rulers}) >= 2
+        for measure in rulers:
+            assert measure.total is None and measure.band == ""
+            assert set(measure.subscales) == {"importance", "confidence"}
+        # Someone sure they could stop who sees little reason to: the lever MI works on.
+        assert any(m.subscales["importance"] < m.subscales["confidence"] for m in rulers)
+
+    def test_one_measure_was_answered_by_the_client_from_an_emailed_link(self, demo, measures):
+        [answered] = [measure for measure in measures if measure.source == MeasureSource.CLIENT]
+        request, client = answered.request, answered.client
+        assert answered.entered_by is None
+        assert (request.client_id, request.instrument) == (client.pk, answered.instrument)
+        assert request.requested_by_id == client.primary_therapist_id
+        assert request.created_at < request.completed_at < request.expires_at
+        assert request.completed_at.astimezone(NEW_YORK).date() == answered.administered_on
+        assert client.has_email_consent and client.email_consent_at < request.created_at
+        email = request.reminder
+        assert (email.kind, email.status) == (ReminderKind.MEASURE, ReminderStatus.SENT)
+        assert request.created_at <= email.sent_at < request.completed_at
+        assert MeasureRequest.objects.filter(client__practice=demo.practice).count() == 1
 
 
 SEED_IN_PRODUCTION = """
