@@ -1,7 +1,9 @@
 """A large invented practice for measuring pages and queries at scale: `manage.py seed_scale`.
 
 Unlike the demo (forty hand-written stories), this writes volume: thousands of clients with a
-year of session notes and two years of attendance, through bulk inserts only. Every run makes
+year of session notes, two years of attendance and a year of outcome measures (a dozen each
+on average, answered item by item and scored by `clients.outcomes.score()`), through bulk
+inserts only. Every run makes
 a new practice ("Scale Practice <n>"), so a second run doubles the data rather than
 refusing: that is how one measures a page at two data sizes.
 
@@ -27,12 +29,15 @@ from clients.models import (
     AttendanceStatus,
     Client,
     ClientStatus,
+    Instrument,
     LadderMove,
+    MeasureSource,
     MeetingPlan,
     MissReason,
     NoteFormat,
     NoteStatus,
     NoteTheme,
+    OutcomeMeasure,
     Recurrence,
     Reminder,
     ReminderKind,
@@ -43,6 +48,8 @@ from clients.models import (
     StageOfChange,
     Substance,
 )
+from clients.outcomes import INSTRUMENTS, score
+from clients.outcomes.spec import Instrument as InstrumentSpec
 from groups.models import AttendanceOption, Meeting, Program
 from recovery.models import Practice, Role, User
 
@@ -83,7 +90,19 @@ SUBSTANCES = list(Substance.values)
 
 # Every table this writes to, for the planner statistics refreshed at the end.
 ANALYZED = (User, Meeting, ResistanceTheme, Client, SessionNote, NoteTheme, LadderMove, MeetingPlan)
-ANALYZED += (Attendance, Reminder)
+ANALYZED += (Attendance, Reminder, OutcomeMeasure)
+
+# How often each instrument is given: recovery capital and mood most, the BAM monthly-ish,
+# the readiness ruler now and then. About one client in five stops being measured some
+# months before the end (the dashboard's "measured in the last 90 days" is then not 100%).
+MEASURE_WEIGHTS = {
+    Instrument.BARC10: 25,
+    Instrument.PHQ9: 25,
+    Instrument.GAD7: 20,
+    Instrument.BAM: 15,
+    Instrument.READINESS_RULER: 15,
+}
+MEASURES_STOPPED = 0.2
 
 
 @dataclass
@@ -99,12 +118,18 @@ def scale_practice_seed(
     clients: int,
     notes_per_client: int,
     attendance_per_client: int,
+    measures_per_client: int = 12,
     seed: int = 2026,
     now: datetime.datetime | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> ScaleResult:
-    """Create a new "Scale Practice <n>" with the given volume; all or nothing."""
-    if therapists < 1 or clients < 0 or notes_per_client < 0 or attendance_per_client < 0:
+    """Create a new "Scale Practice <n>" with the given volume; all or nothing.
+
+    `measures_per_client` is an average: each client gets between half and one and a half
+    times as many (5,000 clients at the default 12 make about 60,000 measures).
+    """
+    counts_asked = (clients, notes_per_client, attendance_per_client, measures_per_client)
+    if therapists < 1 or min(counts_asked) < 0:
         raise ValueError("Need at least one therapist and no negative counts.")
     started = time.perf_counter()
     now = now or timezone.now()
@@ -126,12 +151,25 @@ def scale_practice_seed(
         people = _create_clients(practice, staff, clients, builder)
         progress(f"{len(people)} clients")
         counts = dict.fromkeys(
-            ["notes", "note themes", "ladder moves", "plans", "attendance", "reminders"], 0
+            [
+                "notes",
+                "note themes",
+                "ladder moves",
+                "plans",
+                "attendance",
+                "reminders",
+                "outcome measures",
+            ],
+            0,
         )
-        chunk = max(1, BATCH // max(1, notes_per_client, attendance_per_client // 2))
+        per_client = max(1, notes_per_client, attendance_per_client // 2, measures_per_client)
+        chunk = max(1, BATCH // per_client)
         for start in range(0, len(people), chunk):
             batch = builder.chunk(
-                people[start : start + chunk], notes_per_client, attendance_per_client
+                people[start : start + chunk],
+                notes_per_client,
+                attendance_per_client,
+                measures_per_client,
             )
             for what, rows in batch.items():
                 counts[what] += rows
@@ -263,8 +301,10 @@ class _Builder:
         self.today = now.astimezone(TZ).date()
         self.therapist_format: dict[int, str] = {}
 
-    def chunk(self, clients: list[Client], notes: int, attendance: int) -> dict[str, int]:
-        note_rows, theme_picks, moves, plans, occurrences = [], [], [], [], []
+    def chunk(
+        self, clients: list[Client], notes: int, attendance: int, measures: int
+    ) -> dict[str, int]:
+        note_rows, theme_picks, moves, plans, occurrences, outcomes = [], [], [], [], [], []
         for client in clients:
             end = client.discharged_on or self.today
             history = []
@@ -279,6 +319,9 @@ class _Builder:
                 plans.append(plan)
                 occurrences.append(weeks)
                 history.append(plan.created_at.date())
+            client_measures = self._measures(client, measures, end)
+            outcomes += client_measures
+            history += [measure.administered_on for measure in client_measures]
             # Added to the caseload a little before anything happened with them, not when the
             # row was inserted: the dashboard's "active that week" counts from created_at.
             added = min(history, default=end) - self.rng.randint(1, 14) * DAY
@@ -309,6 +352,7 @@ class _Builder:
                 reminders += self._reminders(plan)
         Attendance.objects.bulk_create(attendances, batch_size=BATCH)
         Reminder.objects.bulk_create(reminders, batch_size=BATCH)
+        OutcomeMeasure.objects.bulk_create(outcomes, batch_size=BATCH)
         return {
             "notes": len(note_rows),
             "note themes": len(note_themes),
@@ -316,6 +360,7 @@ class _Builder:
             "plans": len(plans),
             "attendance": len(attendances),
             "reminders": len(reminders),
+            "outcome measures": len(outcomes),
         }
 
     def _notes(
@@ -445,3 +490,87 @@ class _Builder:
                     )
                 )
         return rows
+
+    def _measures(self, client: Client, average: int, end: datetime.date) -> list[OutcomeMeasure]:
+        """Measures over the year before `end`, on a course of the client's own: most do better
+        over time, some worse. Answers are drawn item by item and scored by the code, so
+        totals, bands and safety flags are what `outcome_measure_store` would keep."""
+        rng = self.rng
+        if not average:
+            return []
+        count = rng.randint(average - average // 2, average + average // 2)
+        last = end
+        if rng.random() < MEASURES_STOPPED:
+            last = end - rng.randint(91, 240) * DAY
+        first = end - NOTE_DAYS * DAY
+        span = (last - first).days
+        days = sorted(first + rng.randint(0, span) * DAY for _ in range(count))
+        keys = rng.choices(list(MEASURE_WEIGHTS), weights=list(MEASURE_WEIGHTS.values()), k=count)
+        # How well things go, 0 (badly) to 1 (well): where the client starts and how it moves.
+        start, slope = rng.uniform(0.2, 0.65), rng.gauss(0.2, 0.25)
+        rows = []
+        for day, key in zip(days, keys, strict=True):
+            progress = (day - first).days / max(1, span)
+            wellbeing = min(0.98, max(0.02, start + slope * progress + rng.gauss(0, 0.08)))
+            answers = _answers(INSTRUMENTS[key], wellbeing, rng)
+            result = score(key, answers)
+            rows.append(
+                OutcomeMeasure(
+                    client=client,
+                    instrument=key,
+                    administered_on=day,
+                    responses=answers,
+                    total=result.total,
+                    subscales=result.subscales,
+                    band=result.band or "",
+                    safety_flag=bool(result.flags),
+                    source=MeasureSource.THERAPIST,
+                    entered_by=client.primary_therapist,
+                    created_at=datetime.datetime.combine(day, datetime.time(15), tzinfo=TZ),
+                )
+            )
+        return rows
+
+
+def _answers(spec: InstrumentSpec, wellbeing: float, rng: random.Random) -> dict[str, int | str]:
+    """Plausible answers for a client doing this well (0 to 1): each item leans with it or
+    against it as its series says (a BARC-10 item is high when things go well, a PHQ-9 item
+    low), plus a little noise."""
+    flagged, better_high = _DIRECTIONS[spec.key]
+    answers: dict[str, int | str] = {}
+    for item in spec.items:
+        good = better_high.get(item.key)
+        if good is None:
+            # Unscored: the BAM's drug-by-drug days (most clients use one or two substances,
+            # not all seven) and its satisfaction rating, which goes with how well things go.
+            lean = wellbeing if item.kind != "days" else 0.25 * (1 - wellbeing)
+        else:
+            # Symptoms run a little milder than the mirror image of how well things go: the
+            # PHQ-9s centre on "moderate" at intake rather than "moderately severe".
+            lean = wellbeing if good else 0.8 * (1 - wellbeing)
+        if item.key in flagged:
+            # PHQ-9 item 9 is mostly "Not at all", less often so when mood is low.
+            answers[item.key] = rng.choice((1, 1, 2)) if rng.random() < 0.25 * lean else 0
+        elif item.kind == "yes_no":
+            by_points = sorted(item.points, key=lambda pair: pair[1])
+            answers[item.key] = by_points[-1][0] if rng.random() < lean else by_points[0][0]
+        else:
+            width = item.max - item.min
+            value = round(item.min + lean * width + rng.gauss(0, 0.12 * width + 0.3))
+            answers[item.key] = min(item.max, max(item.min, value))
+    return answers
+
+
+def _directions(spec: InstrumentSpec) -> tuple[set[str], dict[str, bool]]:
+    """The items that raise a flag, and for each scored item whether higher is better."""
+    better_high: dict[str, bool] = {}
+    for series in spec.series:
+        if series.key == "total":
+            items = spec.total_items
+        else:
+            items = next(sub.items for sub in spec.subscales if sub.key == series.key)
+        better_high.update(dict.fromkeys(items, series.higher_is_better))
+    return {rule.item for rule in spec.flag_rules}, better_high
+
+
+_DIRECTIONS = {key: _directions(spec) for key, spec in INSTRUMENTS.items()}

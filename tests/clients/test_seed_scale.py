@@ -6,6 +6,7 @@ sizes is the point of the command (see `clients/scale.py`).
 
 import datetime
 import io
+from collections import Counter
 
 import pytest
 import time_machine
@@ -20,10 +21,12 @@ from clients.models import (
     MeetingPlan,
     NoteStatus,
     NoteTheme,
+    OutcomeMeasure,
     Reminder,
     ReportedBy,
     SessionNote,
 )
+from clients.outcomes import INSTRUMENTS, score
 from recovery.models import Practice, Role, User
 
 NOW = datetime.datetime(2026, 3, 16, 14, 0, tzinfo=datetime.UTC)
@@ -130,3 +133,32 @@ def test_each_client_joined_the_caseload_before_their_first_session(scale_practi
         assert added < NOW.date() - datetime.timedelta(days=300), "not the time of the insert"
         first = min(client.first_note, client.first_move, client.first_plan)
         assert first - datetime.timedelta(days=22) <= added < first
+
+
+def test_outcome_measures_are_scored_from_their_answers_in_the_year_of_treatment(db):
+    seed_small("--measures-per-client", "8")
+    practice = Practice.objects.get(name="Scale Practice 1")
+    measures = list(
+        OutcomeMeasure.objects.filter(client__practice=practice).select_related("client")
+    )
+
+    per_client = Counter(measure.client_id for measure in measures)
+    assert len(per_client) == 20 and set(per_client.values()) <= set(range(4, 13))
+    assert {measure.instrument for measure in measures} == set(INSTRUMENTS)
+    for measure in measures:
+        result = score(measure.instrument, measure.responses)
+        assert (measure.total, measure.subscales, measure.band, measure.safety_flag) == (
+            result.total,
+            result.subscales,
+            result.band or "",
+            bool(result.flags),
+        )
+        # In the year before the client's discharge, or before today if still in treatment.
+        end = measure.client.discharged_on or NOW.date()
+        assert end - datetime.timedelta(days=365) <= measure.administered_on <= end
+        assert measure.entered_by_id == measure.client.primary_therapist_id
+
+
+def test_no_measures_asked_for_none_made(db):
+    seed_small("--measures-per-client", "0")
+    assert not OutcomeMeasure.objects.exists()

@@ -17,6 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=5_000)
         parser.add_argument("--notes-per-client", type=int, default=50)
         parser.add_argument("--attendance-per-client", type=int, default=100)
+        parser.add_argument(
+            "--measures-per-client",
+            type=int,
+            default=12,
+            help="Outcome measures per client, on average (half to one and a half times this).",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="Same seed, same rows.")
 
     def handle(self, *args, **options) -> None:
@@ -25,6 +31,7 @@ class Command(BaseCommand):
             clients=options["clients"],
             notes_per_client=options["notes_per_client"],
             attendance_per_client=options["attendance_per_client"],
+            measures_per_client=options["measures_per_client"],
             seed=options["seed"],
             progress=self.stdout.write,
         )
