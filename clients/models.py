@@ -10,7 +10,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -967,6 +967,37 @@ class MeasureRequest(models.Model):
         return self.completed_at is None and self.cancelled_at is None and now < self.expires_at
 
 
+class OutcomeMeasureQuerySet(models.QuerySet):
+    def mark_series_ends(self, client_id: int, instrument: str) -> tuple[int | None, int | None]:
+        """Flag the client's first and latest measure of the instrument (by day, then id) and
+        unflag any other; returns their ids. Serialised per client by locking its row, so
+        two measures saved at once cannot both end up "latest". Touches at most four rows."""
+        list(Client.objects.select_for_update().filter(pk=client_id).values_list("pk"))
+        series = self.model.objects.filter(client_id=client_id, instrument=instrument)
+        first = series.order_by("administered_on", "id").values_list("id", flat=True).first()
+        latest = series.order_by("-administered_on", "-id").values_list("id", flat=True).first()
+        series.filter(Q(pk__in=[first, latest]) | Q(is_first=True) | Q(is_latest=True)).update(
+            is_first=models.Case(models.When(pk=first, then=True), default=False),
+            is_latest=models.Case(models.When(pk=latest, then=True), default=False),
+        )
+        return first, latest
+
+
+def set_series_ends(measures: list["OutcomeMeasure"]) -> None:
+    """Set the first and latest flags on unsaved measures about to be bulk-inserted in this
+    order (which gives their ids), for clients who have no measures yet: the seeders'."""
+    ends: dict[tuple[int, str], list[OutcomeMeasure]] = {}
+    ordered = sorted(enumerate(measures), key=lambda pair: (pair[1].administered_on, pair[0]))
+    for _position, measure in ordered:
+        measure.is_first = measure.is_latest = False
+        # The client may have been bulk-inserted just before, its id not yet copied here.
+        client_id = measure.client_id or measure.client.pk
+        series = ends.setdefault((client_id, measure.instrument), [measure, measure])
+        series[1] = measure
+    for first, latest in ends.values():
+        first.is_first = latest.is_latest = True
+
+
 class OutcomeMeasure(models.Model):
     """One administration of a standard instrument; the score is computed by code."""
 
@@ -1000,6 +1031,13 @@ class OutcomeMeasure(models.Model):
         blank=True,
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Whether this is the client's first / latest measure of its instrument (by day, then
+    # id), kept by save(): the dashboard reads each series' ends from a small index instead
+    # of ranking every measure. Bulk inserts set them with mark_series_ends().
+    is_first = models.BooleanField(default=False, editable=False)
+    is_latest = models.BooleanField(default=False, editable=False)
+
+    objects = OutcomeMeasureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-administered_on", "-id"]
@@ -1021,10 +1059,27 @@ class OutcomeMeasure(models.Model):
             # The client page's charts and the dashboard's latest-per-client reads.
             models.Index(fields=["client", "instrument", "administered_on"], name="outcome_series"),
             models.Index(fields=["administered_on"], name="outcome_when"),
+            # The dashboard's BARC-10 change (first and latest) and latest PHQ-9s
+            # (clients.dashboard_outcomes), and the caseload's safety flag. Covering on
+            # PostgreSQL (SQLite drops the INCLUDE): the rows are wide with the encrypted
+            # answers, and an index-only scan never reads them.
+            models.Index(
+                fields=["instrument", "client"],
+                include=["id", "administered_on", "is_first", "is_latest", "total", "band"]
+                + ["safety_flag"],
+                condition=Q(is_first=True) | Q(is_latest=True),
+                name="outcome_series_ends",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} on {self.administered_on:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            first, latest = OutcomeMeasure.objects.mark_series_ends(self.client_id, self.instrument)
+        self.is_first, self.is_latest = self.pk == first, self.pk == latest
 
     def clean(self):
         if self.client_id is not None and self.client.is_restricted:

@@ -47,6 +47,7 @@ from clients.models import (
     SessionNote,
     StageOfChange,
     Substance,
+    set_series_ends,
 )
 from clients.outcomes import INSTRUMENTS, score
 from clients.outcomes.spec import Instrument as InstrumentSpec
@@ -529,6 +530,7 @@ class _Builder:
                     created_at=datetime.datetime.combine(day, datetime.time(15), tzinfo=TZ),
                 )
             )
+        set_series_ends(rows)  # bulk_create skips OutcomeMeasure.save(), which keeps them
         return rows
 
 

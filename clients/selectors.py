@@ -231,10 +231,10 @@ def plan_occurrences(
 def latest_phq9_flag() -> Subquery:
     """Whether the client's latest PHQ-9 raised the safety flag (item 9 above 0), for
     annotating clients: a later PHQ-9 without it clears the flag from the caseload."""
-    latest = OutcomeMeasure.objects.filter(client=OuterRef("pk"), instrument="phq9").order_by(
-        "-administered_on", "-id"
-    )
-    return Subquery(latest.values("safety_flag")[:1])
+    latest = OutcomeMeasure.objects.filter(
+        client=OuterRef("pk"), instrument="phq9", is_latest=True
+    ).values("safety_flag")
+    return Subquery(latest[:1])
 
 
 def outcome_charts(client: Client) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -70,6 +71,33 @@ def audit(
         ip_address=request_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
     )
+
+
+def audit_listed(
+    *,
+    actor: User,
+    model: type[models.Model],
+    rows: Iterable[tuple[int, int]],
+    request: HttpRequest | None = None,
+) -> int:
+    """A "viewed" event for each (client id, object id) of `model` that one page listed with
+    clinical figures, in a single INSERT however long the list. Returns how many."""
+    ip_address = request_ip(request)
+    user_agent = (request.META.get("HTTP_USER_AGENT", "") if request else "")[:300]
+    events = [
+        AuditEvent(
+            practice_id=actor.practice_id,
+            actor=actor,
+            action=AuditAction.VIEW,
+            client_id=client_id,
+            object_type=model._meta.label_lower,
+            object_id=str(object_id),
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+        for client_id, object_id in rows
+    ]
+    return len(AuditEvent.objects.bulk_create(events))
 
 
 def heartbeat_record(*, worker: str) -> Heartbeat:

@@ -41,6 +41,7 @@ from clients.models import (
     Reminder,
     ResistanceTheme,
     SessionNote,
+    set_series_ends,
 )
 from groups.models import AttendanceOption, Meeting, Program
 from recovery.models import Practice, Role, User
@@ -211,6 +212,7 @@ def _create_caseload(
     NoteTheme.objects.bulk_create(note_themes)
     LadderMove.objects.bulk_create(moves)
     MeasureRequest.objects.bulk_create(requests)
+    set_series_ends(measures)  # bulk_create skips OutcomeMeasure.save(), which keeps them
     OutcomeMeasure.objects.bulk_create(measures)
     Reminder.objects.bulk_create(emails)
     # auto_now_add stamped these with the real clock; date them when they were written.

@@ -11,9 +11,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clients import dashboard
+from clients import dashboard, dashboard_outcomes
+from clients.models import OutcomeMeasure
 from clients.selectors import clients_visible_to
 from recovery.models import Role, User
+from recovery.services import audit_listed
 
 DRIFTING_SHOWN = 50
 # The last 90 days, today included.
@@ -23,6 +25,8 @@ LONGEST_PERIOD = datetime.timedelta(days=731)
 # A period outside these years is a typing slip; the calendar's ends would overflow the sums.
 EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "reminders", "unsigned")
+TABLES += ("measured", "barc10", "phq9")
+PHQ9_SHOWN = 50
 
 
 class DashboardFilters(forms.Form):
@@ -125,8 +129,22 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
         "themes": dashboard.themes(clients, period),
         "reminders": dashboard.reminders_summary(clients, now=now),
         "unsigned": dashboard.unsigned_notes(clients_visible_to(user), author=therapist, now=now),
+        # The page lists the 50 highest PHQ-9s; the CSV has everyone.
+        "outcomes": dashboard_outcomes.outcome_figures(
+            clients, today=today, phq9_limit=None if request.GET.get("csv") else PHQ9_SHOWN
+        ),
     }
     table = request.GET.get("csv")
+    if table is not None and table not in TABLES:
+        raise Http404("No such table.")
+    # Named clients with a clinical figure beside each: a read of each one's record.
+    listed = figures["outcomes"]["phq9"] if table in (None, "phq9") else []
+    audit_listed(
+        actor=user,
+        model=OutcomeMeasure,
+        rows=[(row["client_id"], row["id"]) for row in listed],
+        request=request,
+    )
     if table is not None:
         return _export(table, figures)
     charts = {
@@ -222,5 +240,36 @@ def _export(table: str, figures: dict) -> HttpResponse:
             table,
             ["therapist", f"notes unsigned after {settings.UNSIGNED_NOTE_HOURS} hours"],
             [[r["author__full_name"], r["notes"]] for r in figures["unsigned"]],
+        )
+    outcomes = figures["outcomes"]
+    if table == "measured":
+        measured = outcomes["measured"]
+        return _csv(
+            table,
+            ["active clients", f"measured in the last {outcomes['recent_days']} days", "share %"]
+            + ["since"],
+            [[measured["active"], measured["measured"], measured["share"], measured["since"]]],
+        )
+    if table == "barc10":
+        return _csv(
+            table,
+            ["therapist", "clients with two or more", "median change"],
+            [[r["therapist"], r["clients"], r["median"]] for r in outcomes["barc10"]],
+        )
+    if table == "phq9":
+        return _csv(
+            table,
+            ["client", "therapist", "date", "total", "band", "safety flag"],
+            [
+                [
+                    r["client_name"],
+                    r["therapist"],
+                    r["administered_on"],
+                    r["total"],
+                    r["band"],
+                    "yes" if r["safety_flag"] else "no",
+                ]
+                for r in outcomes["phq9"]
+            ],
         )
     raise Http404("No such table.")

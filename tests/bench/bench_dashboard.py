@@ -1,8 +1,9 @@
 """Dashboard and caseload benchmark at practice scale (`seed_scale`'s default sizes).
 
 Run by `make bench` (not by `make test`); on PostgreSQL when DATABASE_URL is set. Builds a
-practice of 50 therapists and 5,000 clients with 50 notes and 100 attendance records each,
-then times the server side of the manager's dashboard and a therapist's caseload page.
+practice of 50 therapists and 5,000 clients with 50 notes, 100 attendance records and about
+12 outcome measures each (some 60,000 in all), then times the server side of the manager's
+dashboard and a therapist's caseload page.
 Targets: dashboard p95 under 300 ms; caseload page p95 under 150 ms.
 """
 
@@ -17,6 +18,7 @@ from recovery.models import Role, User
 from tests.bench.results import median, percentile, write_section
 
 SIZES = {"therapists": 50, "clients": 5_000, "notes_per_client": 50, "attendance_per_client": 100}
+SIZES["measures_per_client"] = 12
 RUNS = 40
 WARM_UP = 3
 TARGETS_MS = {"dashboard (manager, whole practice)": 300, "caseload (one therapist)": 150}

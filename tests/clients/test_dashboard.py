@@ -13,6 +13,7 @@ from django.urls import reverse
 from clients import dashboard
 from clients.models import Client, Reminder, ResistanceTheme
 from clients.services.notes import session_note_update
+from clients.services.outcomes import outcome_measure_store
 from tests.factories import (
     AttendanceFactory,
     ClientFactory,
@@ -98,6 +99,24 @@ def practice_data(therapist, colleague):
     # Dee: discharged 40 days ago, attended 45 days ago.
     plan = MeetingPlanFactory(client=dee, starts_on=TODAY - 90 * DAY)
     attended(plan, NOW - 45 * DAY)
+    # Outcome measures: Ana's BARC-10 up from 30 to 40; Cy's PHQ-9 19 and flagged.
+    for client, instrument, answer, days_ago in (
+        (ana, "barc10", 3, 150),
+        (ana, "barc10", 4, 2),
+        (cy, "phq9", 2, 1),  # 2 on the first eight items and 3 on item 9
+    ):
+        count = 10 if instrument == "barc10" else 9
+        responses = {str(n): answer for n in range(1, count + 1)}
+        if instrument == "phq9":
+            responses["9"] = 3
+        outcome_measure_store(
+            client=client,
+            instrument=instrument,
+            responses=responses,
+            administered_on=TODAY - days_ago * DAY,
+            source="therapist",
+            entered_by=client.primary_therapist,
+        )
     return {"ana": ana, "ben": ben, "cy": cy, "dee": dee}
 
 
@@ -221,8 +240,8 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
 
 
 # Session, user, its two-factor device, practice, therapists (filter form), then one or two per
-# figure.
-DASHBOARD_QUERIES = 15
+# figure (one per outcome figure), and one insert auditing the PHQ-9 list's rows.
+DASHBOARD_QUERIES = 19
 
 
 def _queries(browser) -> int:
@@ -237,7 +256,12 @@ def test_query_count_is_the_same_at_50_and_5000_clients(db, as_user, clients):
     from recovery.models import Role, User
 
     practice = scale_practice_seed(
-        therapists=5, clients=clients, notes_per_client=1, attendance_per_client=1, now=NOW
+        therapists=5,
+        clients=clients,
+        notes_per_client=1,
+        attendance_per_client=1,
+        measures_per_client=2,
+        now=NOW,
     ).practice
     browser = as_user(User.objects.get(practice=practice, role=Role.MANAGER))
     assert _queries(browser) == DASHBOARD_QUERIES
