@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.http import Http404
 from django.utils.html import format_html, format_html_join
 
-from groups.importers import FeedImportError, feed_import
+from groups.feeds import feed_queue
 from groups.models import Feed, Meeting, Program
+from recovery.admin import PracticeScoped
 
 REPORT_LINES_SHOWN = 200  # a feed with thousands of bad rows needs the command's --json
 
@@ -34,32 +36,67 @@ class ProgramAdmin(CatalogueAdmin):
 
 
 @admin.register(Feed)
-class FeedAdmin(CatalogueAdmin):
-    list_display = ["name", "format", "source", "last_imported_at", "last_import_summary"]
+class FeedAdmin(PracticeScoped, CatalogueAdmin):
+    """A practice admin reads the operator's feeds and their own practice's here (they manage
+    theirs on the app's Feeds page); another practice's feeds are not shown."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:  # another practice's feed, or none: a plain 404 as everywhere else
+            raise Http404("No such record.")
+        return obj
+
+    list_display = [
+        "name",
+        "practice",
+        "format",
+        "source",
+        "status",
+        "last_checked_at",
+        "last_import_summary",
+    ]
+    list_filter = ["practice", "format", "is_paused"]
+
+    def get_list_filter(self, request):
+        # The filter would list every practice by name.
+        if request.user.is_superuser:
+            return self.list_filter
+        return [name for name in self.list_filter if name != "practice"]
+
     fields = [
+        "practice",
         "name",
         "format",
         "source",
         "default_program",
         "default_time_zone",
+        "is_paused",
+        "status",
+        "last_checked_at",
+        "last_error",
         "last_imported_at",
         "last_report_display",
     ]
-    readonly_fields = ["last_imported_at", "last_report_display"]
+    readonly_fields = [
+        "status",
+        "last_checked_at",
+        "last_error",
+        "last_imported_at",
+        "last_report_display",
+    ]
     actions = ["import_now"]
 
-    @admin.action(description="Import now", permissions=["change"])
+    @admin.action(description="Import now (in a worker)", permissions=["change"])
     def import_now(self, request, queryset):
-        # Synchronous on purpose: an intergroup feed of a few thousand meetings imports in a
-        # few seconds, and the admin sees the outcome at once.
+        # Never in the request: a slow intergroup server would hold a web worker for its whole
+        # timeout. The feed's row shows the outcome once the worker is done.
         for feed in queryset:
-            try:
-                report = feed_import(feed=feed)
-            except FeedImportError as error:
-                self.message_user(request, f"{feed.name}: not imported. {error}", messages.ERROR)
-                continue
-            level = messages.WARNING if report.rejected else messages.SUCCESS
-            self.message_user(request, f"{feed.name}: {report.summary()}.", level)
+            if feed_queue(feed):
+                self.message_user(request, f"{feed.name}: import queued.", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request, f"{feed.name}: an import is already under way.", messages.WARNING
+                )
 
     @admin.display(description="Last import")
     def last_import_summary(self, feed: Feed) -> str:
@@ -101,5 +138,12 @@ class FeedAdmin(CatalogueAdmin):
 class MeetingAdmin(CatalogueAdmin):
     list_display = ["name", "program", "day", "start_time", "attendance_option", "is_active"]
     list_filter = ["program", "day", "attendance_option", "is_active", "feed"]
+
+    def get_list_filter(self, request):
+        # Feeds are named by their practices; the filter would list other practices' feeds.
+        if request.user.is_superuser:
+            return self.list_filter
+        return [name for name in self.list_filter if name != "feed"]
+
     search_fields = ["name", "location_name", "address", "city", "source_key"]
     list_select_related = ["program"]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from recovery.models import validate_time_zone
 
@@ -32,20 +33,70 @@ class FeedFormat(models.TextChoices):
     CSV = "csv", "CSV"
 
 
-class Feed(models.Model):
-    """A published source of meetings; imports upsert by (feed, source key)."""
+class FeedStatus(models.TextChoices):
+    """Where a feed's import stands; the feed page shows it and polls while it moves."""
 
-    name = models.CharField(max_length=100, unique=True)
+    IDLE = "idle", "Idle"
+    QUEUED = "queued", "Waiting for a worker"
+    FETCHING = "fetching", "Fetching the feed"
+    IMPORTING = "importing", "Importing meetings"
+
+
+class Feed(models.Model):
+    """A published source of meetings; imports upsert by (feed, source key).
+
+    A feed belongs to the practice whose admin added it (only that practice's admins change
+    it) or, with no practice, to the hosting operator (the Django admin and the
+    import_meetings command). Its meetings join the catalogue every practice searches.
+    """
+
+    PRACTICE_PATH = "practice"
+    # The operator's feeds (no practice) are every practice's to read, none's to change.
+    PRACTICE_NULL_IS_SHARED = True
+
+    practice = models.ForeignKey(
+        "recovery.Practice",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="feeds",
+        help_text="The practice that manages this feed; empty for the hosting operator's.",
+    )
+    name = models.CharField(max_length=100)
     format = models.CharField(max_length=16, choices=FeedFormat.choices)
-    source = models.CharField(max_length=500, help_text="A file path or an http(s) URL.")
+    source = models.CharField(
+        max_length=500, blank=True, help_text="A file path or an http(s) URL."
+    )
+    # A feed uploaded as a file keeps its bytes here: a worker on another machine reads it
+    # from the database, and a backup holds it with the meetings it made.
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    upload_name = models.CharField(max_length=255, blank=True)
     default_program = models.ForeignKey(
         Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     default_time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
+    # A paused feed is not refreshed; its meetings stay as they are.
+    is_paused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The last import that read the feed and wrote what changed.
     last_imported_at = models.DateTimeField(null=True, blank=True)
     last_report = models.JSONField(default=dict, blank=True)
+    # The last time the source was read successfully, changed or not (a 304 counts).
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt failed, in words for the admin; empty once one succeeds.
+    last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # Conditional GET: what the server said last time, and the bytes' digest, so an unchanged
+    # feed costs one request and no parsing.
+    etag = models.CharField(max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=FeedStatus.choices, default=FeedStatus.IDLE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -53,10 +104,85 @@ class Feed(models.Model):
             models.CheckConstraint(
                 condition=Q(format__in=FeedFormat.values), name="feed_format_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=FeedStatus.values), name="feed_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "name"], name="feed_name_unique_per_practice"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(practice__isnull=True),
+                name="feed_name_unique_for_operator",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_upload(self) -> bool:
+        return self.upload is not None
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status != FeedStatus.IDLE
+
+    def is_stale(self, *, now: datetime.datetime, hours: int) -> bool:
+        """A refreshed feed not read successfully for `hours` (failing, or never refreshed).
+
+        An uploaded file or a paused feed is as fresh as its admin keeps it.
+        """
+        if self.is_paused or self.is_upload:
+            return False
+        since = self.last_checked_at or self.created_at
+        return since is not None and since < now - datetime.timedelta(hours=hours)
+
+
+class RecommendedMeeting(models.Model):
+    """A meeting a practice recommends: its curated list, published as its own feed."""
+
+    PRACTICE_PATH = "practice"
+
+    practice = models.ForeignKey(
+        "recovery.Practice", on_delete=models.CASCADE, related_name="recommended_meetings"
+    )
+    meeting = models.ForeignKey("Meeting", on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        "recovery.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "meeting"], name="recommended_meeting_once_per_practice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} recommended by practice {self.practice_id}"
+
+
+class PublishedList(models.Model):
+    """A practice's recommended meetings as a public Meeting Guide feed at a stable URL."""
+
+    PRACTICE_PATH = "practice"
+
+    practice = models.OneToOneField(
+        "recovery.Practice", on_delete=models.CASCADE, related_name="published_list"
+    )
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text="The feed's address: /meetings/published/<slug>/. Changing it breaks links.",
+    )
+    title = models.CharField(max_length=120, help_text="Shown on the public page.")
+    is_published = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Weekday(models.IntegerChoices):

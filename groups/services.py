@@ -42,7 +42,9 @@ def meetings_import(
     # Fetch before the transaction: a slow intergroup server must not hold it open.
     payload = source_read(source)
     with transaction.atomic():
-        feed = Feed.objects.select_for_update().filter(name=feed_name).first()
+        feed = (
+            Feed.objects.select_for_update().filter(name=feed_name, practice__isnull=True).first()
+        )
         if feed is None:
             feed = Feed(name=feed_name, format=format)
         elif feed.format != format:

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from groups.filters import MeetingFilter
-from groups.models import Meeting
+from groups.models import Meeting, RecommendedMeeting
+from groups.publish_views import can_curate
 from groups.selectors import active_meetings, distance_km, next_occurrences
 from groups.types import type_name
 
@@ -69,7 +70,12 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=pk)
-    return render(request, "groups/meeting_detail.html", meeting_context(meeting))
+    context = meeting_context(meeting)
+    context["recommended"] = RecommendedMeeting.objects.filter(
+        practice_id=request.user.practice_id, meeting=meeting
+    ).exists()
+    context["can_curate"] = can_curate(request.user)
+    return render(request, "groups/meeting_detail.html", context)
 
 
 def meeting_context(meeting: Meeting) -> dict:

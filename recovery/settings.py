@@ -428,7 +428,26 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly: schedules count in days (7 to 365), so an hour late is nothing, and a client
     # never waits long for the first questionnaire of a new schedule.
     "plan-measure-requests": {"task": "clients.tasks.plan_measure_requests", "schedule": 60 * 60},
+    # Every 15 minutes: queues the feeds whose refresh (FEED_REFRESH_HOURS) or retry is due.
+    "refresh-feeds": {"task": "groups.tasks.refresh_feeds", "schedule": 15 * 60},
 }
+
+# --- Meeting feeds -------------------------------------------------------------------------
+# Every 12 hours, as the Meeting Guide app refreshes the feeds it lists; a failed fetch is
+# tried again after FEED_RETRY_HOURS.
+FEED_REFRESH_HOURS = env_int("FEED_REFRESH_HOURS", 12)
+FEED_RETRY_HOURS = env_int("FEED_RETRY_HOURS", 1)
+# A feed not read successfully for this long is stale on its admin's page and the dashboard.
+FEED_STALE_HOURS = env_int("FEED_STALE_HOURS", 72)
+FEED_FETCH_TIMEOUT_SECONDS = env_int("FEED_FETCH_TIMEOUT_SECONDS", 30)
+# A worker that claimed a feed this long ago and never finished is taken to be dead.
+FEED_IMPORT_LEASE_SECONDS = env_int("FEED_IMPORT_LEASE_SECONDS", 15 * 60)
+FEED_IMPORT_TIME_LIMIT_SECONDS = env_int("FEED_IMPORT_TIME_LIMIT_SECONDS", 10 * 60)
+# The largest feed file a practice admin may upload (nginx's client_max_body_size is 10m).
+FEED_UPLOAD_MAX_BYTES = env_int("FEED_UPLOAD_MAX_BYTES", 9 * 1024 * 1024)
+# Practice admins' feed addresses may not point inside the server's network (loopback,
+# private ranges); only a test or a private intergroup mirror would turn this on.
+FEED_ALLOW_PRIVATE_ADDRESSES = env_bool("FEED_ALLOW_PRIVATE_ADDRESSES", False)
 
 # /healthz answers 503 once the newest worker heartbeat (or beat's newest tick) is older than
 # this: three missed beats, so one slow beat is not an alarm.

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET
 from clients import dashboard, dashboard_outcomes
 from clients.models import OutcomeMeasure
 from clients.selectors import clients_visible_to
+from groups.feeds import stale_feeds
+from groups.models import Feed
 from recovery.models import Role, User
 from recovery.services import audit_listed
 
@@ -173,6 +175,15 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "query": query.urlencode(),
             "unsigned_hours": settings.UNSIGNED_NOTE_HOURS,
+            # The practice's own feeds that have not refreshed: its searches grow out of date.
+            "stale_feeds": []
+            if user.role == Role.THERAPIST
+            else list(
+                stale_feeds(Feed.objects.filter(practice_id=user.practice_id), now=now).only(
+                    "pk", "name", "last_checked_at", "last_error"
+                )
+            ),
+            "stale_hours": settings.FEED_STALE_HOURS,
             **figures,
         },
     )

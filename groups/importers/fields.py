@@ -131,11 +131,16 @@ def parse_time_zone(value: Any, default: str) -> str:
     return raw
 
 
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# "8/29/2021", and with the time as US intergroup sites print it: "8/25/2022 11:17:07 AM".
+_US_DATE = re.compile(
+    r"^(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:[ T]+(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?\s*[Mm]\.?)?))?$"
+)
 
 
 def parse_updated(value: Any, warnings: list[str]) -> datetime.datetime | None:
-    """The spec's "YYYY-MM-DD HH:MM:SS" in UTC; real feeds also send "8/29/2021"."""
+    """The spec's "YYYY-MM-DD HH:MM:SS" in UTC; real feeds also send "8/29/2021" and
+    "8/25/2022 11:17:07 AM" (month first, as US sites write dates)."""
     raw = text(value)
     if not raw:
         return None
@@ -144,8 +149,10 @@ def parse_updated(value: Any, warnings: list[str]) -> datetime.datetime | None:
     except ValueError:
         match = _US_DATE.match(raw)
         try:
-            moment = datetime.datetime(int(match[3]), int(match[1]), int(match[2]))
-        except (TypeError, ValueError):  # no match, or a 31st of February
+            day = datetime.date(int(match["year"]), int(match["month"]), int(match["day"]))
+            at = parse_time(match["time"], "updated") if match["time"] else datetime.time()
+            moment = datetime.datetime.combine(day, at)
+        except (TypeError, ValueError):  # no match, a 31st of February, a 25 o'clock
             warnings.append(f"updated {raw!r} ignored: not a date")
             return None
     if moment.tzinfo is None:

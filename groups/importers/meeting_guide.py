@@ -15,7 +15,9 @@ A feed is a JSON list of meeting objects. What real feeds contain, and how it is
   fields.derive_attendance).
 - `types` keep the spec's codes in its spelling, legacy `ONL` and unknown codes as given.
 - `latitude` / `longitude` as numbers or strings; `updated` (UTC) is kept as
-  source_updated_at.
+  source_updated_at, also in the US shapes real feeds send ("8/25/2022 11:17:07 AM").
+- `program`, not in the spec, names a program key (AA, NA, SMART, ...) where a feed mixes
+  programs, as a practice's published list does; else the feed's program.
 """
 
 from collections.abc import Iterator
@@ -63,10 +65,23 @@ def parse_record(record: dict, context: ImportContext) -> list[Row]:
     if not slug:
         raise RecordError("no slug: the spec requires one, and it is the meeting's key")
     days, listed = parse_days(record.get("day"))
-    values, warnings = meeting_values(record, context, program=context.program)
+    program, note = record_program(record, context)
+    values, warnings = meeting_values(record, context, program=program)
+    warnings.extend(note)
     return [
         Row(f"{slug}-{day}" if listed else slug, {**values, "day": day}, warnings) for day in days
     ]
+
+
+def record_program(record: dict, context: ImportContext) -> tuple[Program | None, list[str]]:
+    """The feed's program, unless the record names a known one in `program` (an extra field
+    the spec does not define; this project's published feeds write it)."""
+    key = text(record.get("program")).upper()
+    if not key:
+        return context.program, []
+    if key in context.programs:
+        return context.programs[key], []
+    return context.program, [f"program {key[:20]!r} unknown: the feed's program is used"]
 
 
 def parse_days(value: Any) -> tuple[list[int], bool]:

@@ -11,9 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from groups.feeds import feed_refresh
 from groups.importers import SourceError
 from groups.importers.sources import source_read
 from groups.models import Feed, FeedFormat, Meeting
+from recovery.celery import app as celery_app
 from recovery.models import Role
 from tests.factories import UserFactory
 
@@ -174,12 +176,12 @@ def test_a_missing_page_is_a_clear_error(feed_server):
 
 
 def test_a_response_over_the_size_cap_is_refused(feed_server):
-    with pytest.raises(SourceError, match="more than the 100-byte limit"):
+    with pytest.raises(SourceError, match=r"more than the limit \(100 bytes\)"):
         source_read(f"{feed_server}/bmlt_search_results.json", max_bytes=100)
 
 
 def test_a_file_over_the_size_cap_is_refused():
-    with pytest.raises(SourceError, match="more than the 100-byte limit"):
+    with pytest.raises(SourceError, match=r"more than the limit \(100 bytes\)"):
         source_read(TRICKY, max_bytes=100)
 
 
@@ -198,36 +200,51 @@ def operator(practice):
     return UserFactory(practice=practice, role=Role.ADMIN, is_staff=True, is_superuser=True)
 
 
-def test_import_now_in_the_admin_imports_the_feed_and_shows_the_report(as_user, operator):
+def test_import_now_in_the_admin_queues_the_import_for_a_worker(
+    as_user, operator, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     feed = Feed.objects.create(name="Tri-County", format=FeedFormat.MEETING_GUIDE, source=TRICKY)
     browser = as_user(operator)
 
-    response = browser.post(
-        reverse("admin:groups_feed_changelist"),
-        {"action": "import_now", "_selected_action": [feed.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = browser.post(
+            reverse("admin:groups_feed_changelist"),
+            {"action": "import_now", "_selected_action": [feed.pk]},
+            follow=True,
+        )
 
-    assert response.status_code == 200
-    assert "Tri-County: 9 created, 0 updated, 0 unchanged, 0 deactivated, 7 rejected." in (
-        response.content.decode()
-    )
+    assert "Tri-County: import queued." in response.content.decode()
+    assert not Meeting.objects.filter(feed=feed).exists()  # nothing ran in the request
+    assert len(queued) == 1
+    queued[0]()  # the worker's turn
     assert Meeting.objects.filter(feed=feed).count() == 9
     page = browser.get(reverse("admin:groups_feed_change", args=[feed.pk])).content.decode()
+    assert "9 created, 0 updated, 0 unchanged, 0 deactivated, 7 rejected." in page
     assert "Rejected (7):" in page
     assert "<code>eighth-day</code>: day 7 is outside 0 (Sunday) to 6 (Saturday)" in page
 
 
-def test_import_now_reports_a_broken_source_without_importing(as_user, operator):
+def test_import_now_twice_queues_one_import(as_user, operator, django_capture_on_commit_callbacks):
+    feed = Feed.objects.create(name="Tri-County", format=FeedFormat.MEETING_GUIDE, source=TRICKY)
+    browser = as_user(operator)
+    action = {"action": "import_now", "_selected_action": [feed.pk]}
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        browser.post(reverse("admin:groups_feed_changelist"), action)
+        second = browser.post(reverse("admin:groups_feed_changelist"), action, follow=True)
+
+    assert len(queued) == 1
+    assert "Tri-County: an import is already under way." in second.content.decode()
+
+
+def test_a_broken_source_is_reported_on_the_feed_without_importing(as_user, operator):
     feed = Feed.objects.create(name="Gone", format=FeedFormat.BMLT, source="/nonexistent/feed.json")
 
-    response = as_user(operator).post(
-        reverse("admin:groups_feed_changelist"),
-        {"action": "import_now", "_selected_action": [feed.pk]},
-        follow=True,
-    )
+    feed_refresh(feed.pk)
 
-    assert "Gone: not imported. /nonexistent/feed.json: no such file." in response.content.decode()
+    page = as_user(operator).get(reverse("admin:groups_feed_change", args=[feed.pk]))
+    assert "/nonexistent/feed.json: no such file." in page.content.decode()
     feed.refresh_from_db()
     assert feed.last_imported_at is None
 

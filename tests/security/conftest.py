@@ -28,7 +28,7 @@ from clients.models import (
     ResistanceTheme,
     SessionNote,
 )
-from groups.models import Feed, Meeting
+from groups.models import Feed, Meeting, PublishedList, RecommendedMeeting
 from recovery import invitations
 from recovery.models import AuditAction, AuditEvent, Invitation, Practice, Role
 from recovery.services import audit
@@ -166,6 +166,24 @@ def build_practice_data(
         audit_event=audit_event,
         disclosure=disclosure,
         invitation=invitation,
+        extra={
+            # The practice's own catalogue work: a feed, a recommendation, its published list.
+            "feed": Feed.objects.create(
+                practice=practice,
+                name=f"Own feed {mark}".strip(),
+                format="meeting-guide",
+                source=f"https://intergroup.example.org/{mark or 'ours'}.json",
+            ),
+            "recommended": RecommendedMeeting.objects.create(
+                practice=practice, meeting=meeting, added_by=admin
+            ),
+            "published_list": PublishedList.objects.create(
+                practice=practice,
+                slug=f"list-{mark or 'ours'}",
+                title=f"Recommended {mark}".strip(),
+                is_published=True,
+            ),
+        },
     )
 
 

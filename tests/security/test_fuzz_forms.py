@@ -588,6 +588,31 @@ CASES = [
         shows=lambda t, location: [("admin", "/staff/")],
     ),
     Case(
+        "groups.forms.FeedForm",
+        "admin",
+        url=lambda t: "/meetings/feeds/add/",
+        base=lambda t: {
+            "name": "Lakes Intergroup",
+            "format": "meeting-guide",
+            "source": "https://lakes.example.org/wp-admin/admin-ajax.php?action=meetings",
+            "default_time_zone": "America/New_York",
+        },
+        fields=["name", "format", "source", "default_program", "default_time_zone"],
+        shows=lambda t, location: [("admin", "/meetings/feeds/"), ("admin", location)],
+    ),
+    Case(
+        "groups.forms.PublishedListForm",
+        "admin",
+        url=lambda t: "/meetings/published/",
+        base=lambda t: {
+            "title": "Meetings we recommend",
+            "slug": "list-ours",
+            "is_published": "on",
+        },
+        fields=["title", "slug", "is_published"],
+        shows=lambda t, location: [("admin", "/meetings/published/")],
+    ),
+    Case(
         # The world's own pending invitation (tests/security/conftest.py); once a valid body
         # has accepted it, later runs meet the calm 404 of a used link.
         "recovery.forms.AcceptInvitationForm",

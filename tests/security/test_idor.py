@@ -134,6 +134,19 @@ ROUTES = {
     # The meeting catalogue is public to every signed-in member of staff, by design.
     "meetings/": NoIds(),
     "meetings/<int:pk>/": Shared(),
+    "meetings/<int:pk>/recommend/": Shared(),
+    "meetings/feeds/": NoIds(),
+    "meetings/feeds/add/": NoIds(),
+    "meetings/feeds/<int:pk>/": Ids({"pk": "feed"}),
+    "meetings/feeds/<int:pk>/edit/": Ids({"pk": "feed"}),
+    "meetings/feeds/<int:pk>/status/": Ids({"pk": "feed"}),
+    "meetings/feeds/<int:pk>/import/": Ids({"pk": "feed"}),
+    "meetings/feeds/<int:pk>/pause/": Ids({"pk": "feed"}),
+    "meetings/feeds/<int:pk>/remove/": Ids({"pk": "feed"}),
+    "meetings/published/": NoIds(),
+    # Public by design once published (no sign-in): our own list must show nothing of theirs.
+    "meetings/published/<slug:slug>/": NoIds(fixed={"slug": "list-ours"}),
+    "meetings/published/<slug:slug>/meetings.json": NoIds(fixed={"slug": "list-ours"}),
     "r/a/<str:token>/": SignedLink(),
     "r/u/<str:token>/": SignedLink(),
     "r/j/<str:token>/": SignedLink(),
@@ -183,7 +196,7 @@ ADMIN_MODELS = {
     "recovery.Heartbeat": OPERATOR,
     # The public meeting catalogue.
     "groups.Program": SHARED,
-    "groups.Feed": SHARED,
+    "groups.Feed": "feed",  # a practice's own; the operator's are shared (PRACTICE_NULL_IS_SHARED)
     "groups.Meeting": SHARED,
     # Sign-in security rows name a member of staff: they belong to that person's practice.
     "otp_totp.TOTPDevice": "totp_device",
@@ -249,6 +262,7 @@ def _missing_id(route: Route, key: str) -> int:
                 "disclosure": "clients.Disclosure",
                 "invitation": "recovery.Invitation",
                 "outcome": "clients.OutcomeMeasure",
+                "feed": "groups.Feed",
             }[key]
         )
     return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 10_000
