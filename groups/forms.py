@@ -149,7 +149,7 @@ class PublishedListForm(forms.ModelForm):
         fields = ["title", "slug", "is_published"]
         labels = {
             "title": "Title",
-            "slug": "Address",
+            "slug": "Short name in the address",
             "is_published": "Publish the list (anyone with the address can read it)",
         }
 
