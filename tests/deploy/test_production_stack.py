@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import http.client
 import json
 import os
 import re
@@ -604,6 +605,26 @@ print(sorted(Reminder.objects.values_list("kind", "status", "attempts")))
 """
     )
     assert rows.strip() == "[('before', 'sent', 1), ('checkin', 'queued', 0)]"
+
+
+def test_an_upload_over_nginxs_limit_gets_a_page_that_says_so(stack):
+    """A 200 MB feed file never reaches the app: nginx answers with a page a person can read."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", stack.https, context=context, timeout=15)
+    # Only the headers: nginx decides on Content-Length before reading the body.
+    conn.putrequest("POST", "/meetings/feeds/add/", skip_host=True)
+    conn.putheader("Host", f"localhost:{stack.https}")
+    conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+    conn.putheader("Content-Length", str(200 * 1024 * 1024))
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+
+    assert response.status == 413
+    assert "That file is too large" in body and "by its web address" in body
 
 
 def test_healthz_follows_the_workers_down_and_up(stack):
