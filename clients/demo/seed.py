@@ -43,7 +43,8 @@ from clients.models import (
     SessionNote,
     set_series_ends,
 )
-from groups.models import AttendanceOption, Meeting, Program
+from groups.models import AttendanceOption, Meeting, Program, PublishedList, RecommendedMeeting
+from groups.publishing import unique_slug
 from recovery.models import Practice, Role, User
 
 
@@ -78,6 +79,7 @@ def demo_practice_seed(*, today: datetime.date | None = None) -> DemoResult:
         therapists = _create_staff(practice, today)
         meetings = _create_meetings(random.Random(f"{SEED}:meetings"))
         counts = _create_caseload(practice, therapists, meetings, today)
+        counts["recommended meetings"] = _create_recommended_list(practice, meetings)
     counts["meetings"] = len(meetings)
     return DemoResult(practice=practice, created=True, sign_ins=_sign_ins(practice), counts=counts)
 
@@ -106,6 +108,31 @@ def _create_staff(practice: Practice, today: datetime.date) -> list[User]:
         User.objects.create_user(email=email, full_name=name, role=Role.THERAPIST, **common)
         for name, email, _format in content.THERAPISTS
     ]
+
+
+def _create_recommended_list(practice: Practice, meetings: list[Meeting]) -> int:
+    """The meetings the practice recommends to newcomers, published as its own feed: a
+    beginners' meeting for each day, a few online ones and the secular programs."""
+    chosen: dict[int, Meeting] = {}
+    for meeting in meetings:
+        if "BE" in meeting.types and meeting.day not in {m.day for m in chosen.values()}:
+            chosen[meeting.pk] = meeting
+    online = [m for m in meetings if m.attendance_option == AttendanceOption.ONLINE][:3]
+    secular = [m for m in meetings if not m.program.is_twelve_step][:3]
+    for meeting in online + secular:
+        chosen[meeting.pk] = meeting
+    admin = practice.users.get(role=Role.ADMIN)
+    RecommendedMeeting.objects.bulk_create(
+        RecommendedMeeting(practice=practice, meeting=meeting, added_by=admin)
+        for meeting in chosen.values()
+    )
+    PublishedList.objects.create(
+        practice=practice,
+        slug=unique_slug(practice.name),
+        title=f"Meetings {practice.name} recommends",
+        is_published=True,
+    )
+    return len(chosen)
 
 
 def _create_meetings(rng: random.Random) -> list[Meeting]:

@@ -3,6 +3,7 @@
 import datetime
 import io
 import itertools
+import json
 import re
 import zoneinfo
 
@@ -11,6 +12,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
+from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 
 from clients.demo import DemoResult, demo_practice_seed
@@ -470,6 +472,17 @@ class TestTheDemoPractice:
                 assert "M" in codes, meeting
             if meeting.attendance_option == AttendanceOption.ONLINE:
                 assert "X" not in codes, meeting
+
+    def test_the_practice_publishes_a_list_of_meetings_it_recommends(self, demo, db):
+        from groups.models import PublishedList
+
+        published = PublishedList.objects.get(practice=demo.practice)
+        response = HttpClient().get(f"/meetings/published/{published.slug}/meetings.json")
+        records = json.loads(response.content)
+        assert published.is_published and 10 <= len(records) <= 20
+        assert {record["day"] for record in records} == set(range(7))
+        assert {"online", "in_person"} <= {record["attendance_option"] for record in records}
+        assert {"SMART", "AA"} <= {record["program"] for record in records}
 
     def test_rooms_are_in_the_region_and_links_on_a_placeholder_domain(self, demo, db):
         for meeting in Meeting.objects.all():
