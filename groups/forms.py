@@ -1,5 +1,7 @@
 """Forms of the catalogue pages a practice admin uses: feeds and the published list."""
 
+from urllib.parse import urlsplit
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -85,6 +87,16 @@ class FeedForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError("Your practice already has a feed with this name.")
         return name
+
+    def clean_source(self) -> str:
+        source = self.cleaned_data.get("source", "")
+        try:
+            _port = urlsplit(source).port
+        except ValueError:
+            raise forms.ValidationError(
+                "The port in this address (the number after the colon) is not a valid one."
+            ) from None
+        return source
 
     def clean_upload_file(self):
         upload = self.cleaned_data.get("upload_file")

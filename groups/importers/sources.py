@@ -83,6 +83,18 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _port(url: str) -> int | None:
+    """The address's port; SourceError for one no server can have (over 65535, or text)."""
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        raise SourceError(f"{url}: the port in this address is not a valid one.") from None
+
+
+def _seconds(count: float) -> str:
+    return "1 second" if count == 1 else f"{count:g} seconds"
+
+
 def _check_host(url: str, *, allow_private: bool) -> None:
     """Refuse an address inside the server's own network (loopback, private, link-local):
     a feed a practice admin types must not make the server read its own services.
@@ -94,7 +106,7 @@ def _check_host(url: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, _port(url) or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise SourceError(f"{url}: the server {host!r} cannot be found.") from None
     for info in infos:
@@ -122,6 +134,7 @@ def source_fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    _port(url)
     _check_host(url, allow_private=allow_private)
     opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
     deadline = time.monotonic() + timeout
@@ -133,12 +146,13 @@ def source_fetch(
                     f"{url}: {_size(int(length))} is more than the limit ({_size(max_bytes)})."
                 )
             chunks, size = [], 0
-            # Read one byte past the cap: a server may send more than it announced. A server
-            # that trickles bytes is cut off at the deadline, not only after a silent pause.
+            # Read one byte past the cap: a server may send more than it announced. read1
+            # returns what has arrived, so a server that trickles bytes is cut off at the
+            # deadline, not only after a silent pause or a full chunk.
             while size <= max_bytes:
                 if time.monotonic() > deadline:
                     raise TimeoutError
-                chunk = response.read(min(READ_CHUNK_BYTES, max_bytes + 1 - size))
+                chunk = response.read1(min(READ_CHUNK_BYTES, max_bytes + 1 - size))
                 if not chunk:
                     break
                 chunks.append(chunk)
@@ -157,10 +171,10 @@ def source_fetch(
         if isinstance(error.reason, SourceError):
             raise error.reason from None
         if isinstance(error.reason, TimeoutError | socket.timeout):
-            raise SourceError(f"{url}: no answer within {timeout:g} seconds.") from None
+            raise SourceError(f"{url}: no answer within {_seconds(timeout)}.") from None
         raise SourceError(f"{url}: cannot be fetched ({error.reason}).") from None
     except TimeoutError:
-        raise SourceError(f"{url}: no complete answer within {timeout:g} seconds.") from None
+        raise SourceError(f"{url}: no complete answer within {_seconds(timeout)}.") from None
     except SourceError:
         raise
     except OSError as error:

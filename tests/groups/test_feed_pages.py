@@ -114,6 +114,11 @@ def test_the_status_panel_asks_for_a_reload_once_the_import_is_done(admin_browse
         ({}, "source", "Give the feed&#x27;s web address, or upload a file."),
         ({"source": "ftp://example.org/feed.json"}, "source", "Enter a valid URL."),
         (
+            {"source": "https://example.org:99999/feed.json"},
+            "source",
+            "The port in this address (the number after the colon) is not a valid one.",
+        ),
+        (
             {"source": URL, "upload_file": "tricky"},
             "upload_file",
             "Give a web address or a file, not both.",
