@@ -23,10 +23,13 @@ from clients.models import (
 )
 from clients.services import MAX_SECTION_CHARS
 from groups.models import Weekday
+from groups.places import PlaceError, in_unit, km_from, place_lookup
 from groups.types import language_choices
-from recovery.models import Role, User, known_time_zones
+from recovery.models import DistanceUnit, Role, User, known_time_zones
 
 MAX_CLIENT_NOTES_CHARS = 10_000
+# The farthest a client's travel limit goes, in each unit (500 km).
+MAX_TRAVEL = {DistanceUnit.MILES: 300, DistanceUnit.KILOMETRES: 500}
 MAX_NEXT_STEPS_CHARS = 5_000
 INTENSITY_CHOICES = [("", "Not voiced"), (1, "1 · mild"), (2, "2 · moderate"), (3, "3 · strong")]
 
@@ -93,16 +96,30 @@ class ClientForm(forms.ModelForm):
             "program_preference": "Kind of program",
             "group_preference": "Gender-specific meetings",
             "prefers_lgbtq_meetings": "Prefers LGBTQ meetings",
-            "max_distance_km": "Travels at most (km)",
+            "place_name": "Sets out from",
         }
         help_texts = {
             "preferred_name": "What the client likes to be called; a first name and initial do.",
-            "latitude": "An approximate point (a neighbourhood, not a home address).",
+            "place_name": "A ZIP code or a town (Portland, ME): a neighbourhood, never a home "
+            "address. Or leave it empty and give coordinates below.",
+            "latitude": "Only if no ZIP code or town fits: an approximate point.",
         }
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # Distances in the practice's unit; stored in kilometres.
+        self.unit = user.practice.distance_unit
+        self.fields["max_distance_km"] = forms.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=MAX_TRAVEL[self.unit],
+            label=f"Travels at most ({DistanceUnit(self.unit).label.lower()})",
+        )
+        if self.instance.max_distance_km:
+            self.initial["max_distance_km"] = max(
+                round(in_unit(self.instance.max_distance_km, self.unit)), 1
+            )
         if not self.instance.pk:
             self.fields.pop("status")
             self.fields.pop("discharged_on")
@@ -147,8 +164,38 @@ class ClientForm(forms.ModelForm):
             raise forms.ValidationError("Enter a name.")
         return name
 
+    def clean_max_distance_km(self) -> int | None:
+        distance = self.cleaned_data.get("max_distance_km")
+        if distance is None:
+            return None
+        if "max_distance_km" not in self.changed_data and self.instance.max_distance_km:
+            return self.instance.max_distance_km  # as stored, not rounded through miles
+        return min(max(round(km_from(distance, self.unit)), 1), 500)
+
+    def clean_place_name(self) -> str:
+        text = self.cleaned_data.get("place_name", "").strip()
+        if not text:
+            self.place = None
+            return ""
+        try:
+            self.place = place_lookup(text)
+        except PlaceError as error:
+            raise forms.ValidationError(str(error)) from None
+        return self.place.label
+
     def clean(self):
         cleaned = super().clean()
+        place = getattr(self, "place", None)
+        if place is not None:
+            cleaned["latitude"], cleaned["longitude"] = place.latitude, place.longitude
+        elif (
+            "place_name" in self.changed_data
+            and "latitude" not in self.changed_data
+            and "longitude" not in self.changed_data
+            and not self.has_error("place_name")
+        ):
+            # The place was cleared: so is the point it gave.
+            cleaned["latitude"] = cleaned["longitude"] = None
         if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
             self.add_error("longitude", "Give both latitude and longitude, or neither.")
         for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):

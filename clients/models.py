@@ -82,6 +82,7 @@ class Client(models.Model):
         "available_days",
         "available_from",
         "available_until",
+        "place_name",
         "latitude",
         "longitude",
         "max_distance_km",
@@ -174,7 +175,9 @@ class Client(models.Model):
     available_days = models.JSONField(default=list, blank=True)
     available_from = models.TimeField(null=True, blank=True)
     available_until = models.TimeField(null=True, blank=True)
-    # An approximate point (a neighbourhood, not a home address) for distances to meetings.
+    # An approximate point (a neighbourhood, not a home address) for distances to meetings,
+    # and the ZIP code or town it was found from ("Portland, ME 04101"), as the form shows it.
+    place_name = models.CharField(max_length=120, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     max_distance_km = models.PositiveSmallIntegerField(

@@ -5,10 +5,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from groups.filters import MeetingFilter
+from groups.filters import TYPE_CHOICES, MeetingFilter
 from groups.models import Meeting, RecommendedMeeting
+from groups.places import in_unit
 from groups.publish_views import can_curate
 from groups.selectors import active_meetings, distance_km, next_occurrences
 from groups.types import type_name
@@ -28,26 +30,48 @@ def search_meetings(request: HttpRequest, *, initial: dict | None = None) -> dic
                 data.setlist(key, [str(v) for v in value])
             else:
                 data[key] = str(value)
-    filters = MeetingFilter(data, queryset=active_meetings())
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    origin = None
-    if filters.is_valid() and filters.form.cleaned_data.get("lat") is not None:
-        origin = (filters.form.cleaned_data["lat"], filters.form.cleaned_data.get("lng"))
+    unit = request.user.practice.distance_unit
+    filters = MeetingFilter(data, queryset=active_meetings(), unit=unit)
+    # A filter that cannot be read shows nothing, not the catalogue without that filter.
+    valid = filters.is_valid()
+    results = filters.qs if valid else Meeting.objects.none()
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    origin = filters.form.origin if valid else None
     for meeting in page:
         meeting.type_names = [type_name(code) for code in meeting.types]
         meeting.distance = (
-            distance_km(float(origin[0]), float(origin[1]), meeting.latitude, meeting.longitude)
-            if origin and origin[1] is not None and meeting.latitude is not None
+            in_unit(
+                distance_km(origin.latitude, origin.longitude, meeting.latitude, meeting.longitude),
+                unit,
+            )
+            if origin and meeting.latitude is not None
             else None
         )
     query = data.copy()
     query.pop("page", None)
     return {
         "filters": filters,
+        "type_groups": type_groups(filters),
+        "origin": origin,
+        "unit": unit,
         "page": page,
         "query_string": query.urlencode(),
         "action": request.path,
     }
+
+
+def type_groups(filters: MeetingFilter) -> list[dict]:
+    """The meeting-type checkboxes by group, each saying whether it is ticked."""
+    ticked = set(filters.form["types"].value() or [])
+    return [
+        {
+            "name": group,
+            "slug": slugify(group),
+            "types": [(code, name, code in ticked) for code, name in choices],
+            "ticked": len(ticked & {code for code, _ in choices}),
+        }
+        for group, choices in TYPE_CHOICES
+    ]
 
 
 def render_search(request: HttpRequest, context: dict) -> HttpResponse:

@@ -117,7 +117,7 @@ class ReadOnlyAdmin(ReadOnly, PracticeScopedAdmin):
 
 @admin.register(Practice)
 class PracticeAdmin(PracticeScopedAdmin):
-    list_display = ["name", "time_zone", "email_sender_name"]
+    list_display = ["name", "time_zone", "email_sender_name", "distance_unit"]
     search_fields = ["name"]
 
     def has_add_permission(self, request):

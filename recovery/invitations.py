@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from groups.places import default_distance_unit
 from recovery.mail import describe_mail_error
 from recovery.models import (
     AuditAction,
@@ -250,7 +251,10 @@ def practice_create(
     if Practice.objects.filter(name__iexact=name).exists():
         raise ValidationError(f"A practice named {name!r} exists already.")
     practice = Practice.objects.create(
-        name=name, time_zone=time_zone, email_sender_name=(sender_name or name).strip()
+        name=name,
+        time_zone=time_zone,
+        email_sender_name=(sender_name or name).strip(),
+        distance_unit=default_distance_unit(time_zone),
     )
     audit(action=AuditAction.CREATE, obj=practice, practice=practice, identifier="create_practice")
     return invitation_create(

@@ -23,6 +23,11 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. America/New_York).")
 
 
+class DistanceUnit(models.TextChoices):
+    MILES = "mi", "Miles"
+    KILOMETRES = "km", "Kilometres"
+
+
 class Practice(models.Model):
     """A tenant. Every row that holds client data belongs to exactly one practice."""
 
@@ -34,10 +39,22 @@ class Practice(models.Model):
         max_length=100,
         help_text="Shown as the sender of reminder emails. Keep it discreet.",
     )
+    distance_unit = models.CharField(
+        max_length=2,
+        choices=DistanceUnit.choices,
+        default=DistanceUnit.MILES,
+        help_text="How distances to meetings are shown and typed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(distance_unit__in=DistanceUnit.values),
+                name="practice_distance_unit_valid",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -14,6 +14,7 @@ from clients.models import AttendancePreference, Client
 from clients.selectors import get_client_for_user
 from clients.services import attendance_record, meeting_plan_create, meeting_plan_end
 from groups.models import Meeting
+from groups.places import in_unit
 from groups.selectors import next_occurrences
 from groups.views import meeting_context, render_search, search_meetings
 from recovery.models import AuditAction
@@ -30,8 +31,13 @@ def search_defaults(client: Client) -> dict:
             AttendancePreference.IN_PERSON: ["in_person", "hybrid"],
         }.get(client.attendance_preference, []),
     }
-    if client.attendance_preference == AttendancePreference.IN_PERSON and client.latitude:
-        defaults.update(lat=client.latitude, lng=client.longitude, km=client.max_distance_km)
+    if client.attendance_preference == AttendancePreference.IN_PERSON and (
+        client.latitude is not None
+    ):
+        defaults["near"] = client.place_name or f"{client.latitude:g}, {client.longitude:g}"
+        if client.max_distance_km:
+            unit = client.practice.distance_unit
+            defaults["within"] = max(round(in_unit(client.max_distance_km, unit)), 1)
     return defaults
 
 

@@ -27,7 +27,12 @@ FILTER_SETS = {
     "online AA newcomer meetings": {"program": "AA", "attendance": "online", "types": "BE"},
     "Tuesday evenings in Spanish": {"day": "2", "time_of_day": "evening", "language": "S"},
     "starting within 3 hours": {"within_hours": "3"},
-    "within 10 km of a point, women": {"lat": "43.66", "lng": "-70.26", "km": "10", "types": "W"},
+    "within 6 miles of a point, women": {
+        "lat": "43.66",
+        "lng": "-70.26",
+        "within": "6",
+        "types": "W",
+    },
 }
 TYPES = ["O", "C", "D", "SP", "BE", "ST", "B", "W", "M", "LGBTQ", "X", "EN", "S", "MED", "A"]
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]

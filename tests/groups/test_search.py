@@ -114,10 +114,66 @@ def test_free_text_over_name_place_and_notes(browser, catalogue):
 
 
 def test_distance_keeps_nearby_in_person_meetings_nearest_first(browser, catalogue):
-    near = names(browser, lat="43.69", lng="-70.29", km="20")
+    near = names(browser, lat="43.69", lng="-70.29", within="12")
     assert near == ["SMART Women", "Tuesday Evening Open"]
-    body = browser.get(LIST, {"lat": "43.69", "lng": "-70.29", "km": "20"}).content.decode()
-    assert "km away" in body
+    body = browser.get(LIST, {"lat": "43.69", "lng": "-70.29", "within": "12"}).content.decode()
+    assert "mi away" in body  # the practice is in New York: miles
+
+
+@pytest.mark.parametrize("place", ["04101", "04101-2011", "Portland, ME", "portland maine"])
+def test_near_a_zip_code_or_a_town(browser, catalogue, place):
+    # Both meetings are in Portland, Maine; Portland, Oregon has none of them.
+    response = browser.get(LIST, {"near": place, "within": "5"})
+    assert [meeting.name for meeting in response.context["page"]] == [
+        "Tuesday Evening Open",
+        "SMART Women",
+    ] or [meeting.name for meeting in response.context["page"]] == [
+        "SMART Women",
+        "Tuesday Evening Open",
+    ]
+    assert "near Portland, ME" in response.content.decode()
+    assert names(browser, near="Portland, OR", within="5") == []
+
+
+def test_a_practice_outside_the_us_counts_in_kilometres(browser, catalogue, therapist):
+    therapist.practice.distance_unit = "km"
+    therapist.practice.save()
+    # 4.1 km from Tuesday Evening Open, 1.2 km from SMART Women: 3 km keeps only the nearer.
+    assert names(browser, lat="43.69", lng="-70.29", within="3") == ["SMART Women"]
+    body = browser.get(LIST, {"lat": "43.69", "lng": "-70.29", "within": "3"}).content.decode()
+    assert "km away" in body and "Within (kilometres)" in body
+
+
+@pytest.mark.parametrize(
+    ("params", "label", "message"),
+    [
+        ({"lat": "43.69"}, "Longitude", "Give both latitude and longitude, or neither."),
+        ({"lng": "-70.29"}, "Latitude", "Give both latitude and longitude, or neither."),
+        ({"near": "99999"}, "Near", "There is no US ZIP code 99999."),
+        ({"near": "Portland"}, "Near", "Several towns are called Portland"),
+        ({"near": "Atlantis, ME"}, "Near", "No town called Atlantis was found in Maine."),
+        ({"within": "5"}, "Near", "Say near where"),
+        ({"within_hours": "-3"}, "Starts within (hours)", "greater than or equal to 1"),
+    ],
+)
+def test_a_filter_that_cannot_be_read_is_an_error_by_its_label_not_a_dropped_filter(
+    browser, catalogue, params, label, message
+):
+    response = browser.get(LIST, params, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert list(response.context["page"]) == []  # not the whole catalogue, unfiltered
+    assert f"<li>{label}: " in body and message in body
+    for name in params:
+        assert f"{name}:" not in body  # field names never reach the page
+
+
+def test_meeting_types_are_grouped_checkboxes_with_their_names(browser, catalogue):
+    body = browser.get(LIST, {"types": ["W"]}).content.decode()
+    assert "Who it is for" in body and "Access and practicalities" in body
+    assert 'type="checkbox" name="types" value="W"' in body
+    assert "1 chosen" in body
+    assert "<select" not in body.split('id="meeting-types"')[1].split("</fieldset>")[0]
 
 
 @pytest.mark.parametrize(
