@@ -7,21 +7,42 @@ the next ladder step give points.
 """
 
 import datetime
+import json
+import operator
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import reduce
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, RowNumber, StrIndex
+from django.db.models.lookups import GreaterThan
 
 from clients.models import (
     AttendancePreference,
     Client,
     GroupPreference,
     LadderStep,
+    MeetingPlan,
     NoteTheme,
     ProgramPreference,
+    Recurrence,
     ResistanceTheme,
 )
 from groups.features import SECULAR, feature_phrase
+from groups.filters import has_type
 from groups.models import AttendanceOption, Meeting
 from groups.selectors import active_meetings, distance_km, filter_near
 
@@ -46,6 +67,12 @@ NEXT_STEP_FEATURES: dict[int, tuple[list[str], str]] = {
 }
 NEXT_STEP_WEIGHT = 1.5
 PREFERENCE_WEIGHT = 2.0
+# Scores are whole units, ten thousand to the point (see `Weights`).
+SCORE_SCALE = 10_000
+STEP_UNITS = round(NEXT_STEP_WEIGHT * SCORE_SCALE)
+PREFERENCE_UNITS = round(PREFERENCE_WEIGHT * SCORE_SCALE)
+# A one-off plan's occurrence is the meeting's first day on or after its date.
+ONCE_PLAN_DAYS = 7
 GROUP_CODES = {"W", "M", "LGBTQ"}
 
 
@@ -122,13 +149,65 @@ def candidate_meetings(client: Client) -> QuerySet[Meeting]:
     return meetings
 
 
-def meetings_that_may_fit(
-    client: Client, *, today: datetime.date, current_step: int | None, limit: int = 5
-) -> list[Suggestion]:
-    """The best `limit` meetings for this client now, each with one line on why it fits."""
+def planned_meetings(client: Client, *, today: datetime.date) -> QuerySet[MeetingPlan]:
+    """The client's current plans: not cancelled, and not over.
+
+    The client page lists every plan that is not cancelled; a weekly plan is over after its
+    `until`, a one-off once its single occurrence (in the week from `starts_on`) has passed.
+    """
+    return (
+        MeetingPlan.objects.filter(client=client, cancelled_at__isnull=True)
+        .filter(Q(until__isnull=True) | Q(until__gte=today))
+        .exclude(
+            recurrence=Recurrence.ONCE,
+            starts_on__lt=today - datetime.timedelta(days=ONCE_PLAN_DAYS - 1),
+        )
+    )
+
+
+@dataclass
+class Weights:
+    """What this client's themes, preferences and next ladder step make each feature worth.
+
+    Points are summed as whole units (SCORE_SCALE to the point), in Python and in the
+    database alike: integer sums are exact in any order, so both rank every meeting the same
+    way, where float sums could differ in their last bit and swap two equal scores.
+    """
+
+    token_points: dict[str, float]  # theme points per token: orders the reason line
+    token_theme: dict[str, tuple[float, str]]  # token → (weight, the theme it helps most)
+    step_tokens: list[str]
+    step_phrase: str
+    wanted: set[str]
+    token_units: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.token_units = {
+            token: round(points * SCORE_SCALE) for token, points in self.token_points.items()
+        }
+
+    def score(self, tokens: set[str]) -> int:
+        """A meeting's score, in units, from its feature tokens."""
+        units = sum(self.token_units[token] for token in tokens if token in self.token_units)
+        if any(token in tokens for token in self.step_tokens):
+            units += STEP_UNITS
+        return units + PREFERENCE_UNITS * len(self.wanted & tokens)
+
+    def matched(self, tokens: set[str]) -> list[str]:
+        """The tokens the client's themes favour, strongest first."""
+        return sorted(
+            (token for token in tokens if token in self.token_points),
+            key=lambda token: (-self.token_points[token], token),
+        )
+
+    def reason(self, tokens: set[str]) -> str:
+        step_match = any(token in tokens for token in self.step_tokens)
+        return _reason(self.matched(tokens), step_match and self.step_phrase, self.token_theme)
+
+
+def client_weights(client: Client, *, today: datetime.date, current_step: int | None) -> Weights:
     weights = theme_weights(client, today=today)
     themes = ResistanceTheme.objects.in_bulk(list(weights))
-    # token → (points, the theme it helps most with)
     token_points: dict[str, float] = defaultdict(float)
     token_theme: dict[str, tuple[float, str]] = {}
     for theme_id, weight in weights.items():
@@ -136,8 +215,7 @@ def meetings_that_may_fit(
             token_points[token] += weight
             if weight > token_theme.get(token, (0, ""))[0]:
                 token_theme[token] = (weight, themes[theme_id].name)
-    next_step = (current_step or 0) + 1
-    step_tokens, step_phrase = NEXT_STEP_FEATURES.get(next_step, ([], ""))
+    step_tokens, step_phrase = NEXT_STEP_FEATURES.get((current_step or 0) + 1, ([], ""))
     wanted = set()
     if client.language:
         wanted.add(f"type:{client.language}")
@@ -145,35 +223,48 @@ def meetings_that_may_fit(
         wanted.add(f"type:{client.group_preference}")
     if client.prefers_lgbtq_meetings:
         wanted.add("type:LGBTQ")
+    return Weights(dict(token_points), token_theme, step_tokens, step_phrase, wanted)
 
-    suggestions = []
-    for meeting in candidate_meetings(client)[:2000]:
-        tokens = meeting_tokens(meeting)
-        matched = sorted(
-            (token for token in tokens if token in token_points),
-            key=lambda token: -token_points[token],
+
+def meetings_that_may_fit(
+    client: Client, *, today: datetime.date, current_step: int | None, limit: int = 5
+) -> list[Suggestion]:
+    """The best `limit` meetings for this client now, each with one line on why it fits.
+
+    Ranked in the database over every candidate, whatever the catalogue's size: the score is
+    a sum of CASE terms, one per feature the client's weights favour (`score_expression`),
+    the same integer sum `Weights.score` makes in Python, and a window keeps each group's
+    best meeting (a series held on several days shows once, at its best day). Ties break
+    by day, start time and id. Meetings the client already has planned are left out.
+    At most three queries whatever the catalogue's size: themes voiced, their features, the
+    ranking.
+
+    Scoring distinct (attendance, program, types) signatures in Python instead would not
+    stay small: feeds list type codes in any order and combination, so a large catalogue
+    has nearly as many signatures as meetings.
+    """
+    weights = client_weights(client, today=today, current_step=current_step)
+    order = [F("score").desc(), F("day").asc(), F("start_time").asc(), F("pk").asc()]
+    best = (
+        candidate_meetings(client)
+        .exclude(pk__in=planned_meetings(client, today=today).values("meeting_id"))
+        .annotate(score=score_expression(weights))
+        .annotate(
+            group_rank=Window(
+                RowNumber(), partition_by=[F("name"), F("program_id")], order_by=order
+            )
         )
-        score = sum(token_points[token] for token in matched)
-        step_match = [token for token in step_tokens if token in tokens]
-        score += NEXT_STEP_WEIGHT * bool(step_match)
-        score += PREFERENCE_WEIGHT * len(wanted & tokens)
-        suggestions.append((score, meeting, matched, step_match))
-    suggestions.sort(key=lambda item: (-item[0], item[1].day, item[1].start_time, item[1].pk))
-
-    results: list[Suggestion] = []
-    seen: set[tuple[str, int]] = set()
-    for score, meeting, matched, step_match in suggestions:
-        if len(results) == limit:
-            break
-        # One line per group: a series held on several days shows once, at its best day.
-        if (meeting.name, meeting.program_id) in seen:
-            continue
-        seen.add((meeting.name, meeting.program_id))
-        results.append(
+        .filter(group_rank=1)
+        .order_by(*order)[:limit]
+    )
+    suggestions = []
+    for meeting in best:
+        tokens = meeting_tokens(meeting)
+        suggestions.append(
             Suggestion(
                 meeting=meeting,
-                score=round(score, 2),
-                reason=_reason(matched, step_match and step_phrase, token_theme),
+                score=round(weights.score(tokens) / SCORE_SCALE, 2),
+                reason=weights.reason(tokens),
                 distance=distance_km(
                     client.latitude, client.longitude, meeting.latitude, meeting.longitude
                 )
@@ -181,7 +272,47 @@ def meetings_that_may_fit(
                 else None,
             )
         )
-    return results
+    return suggestions
+
+
+def score_expression(weights: Weights) -> Expression:
+    """`Weights.score` as SQL: a sum of whole units, one CASE term per favoured feature."""
+    units: dict[str, int] = defaultdict(int, weights.token_units)
+    for token in weights.wanted:
+        units[token] += PREFERENCE_UNITS
+    # bigint from the first term on, so no sum can overflow PostgreSQL's integer.
+    total: Expression = Cast(Value(0), BigIntegerField())
+    for token, points in sorted(units.items()):
+        condition = has_token(token)
+        if points and condition is not None:
+            total += Case(When(condition, then=Value(points)), default=Value(0))
+    step = [condition for token in weights.step_tokens if (condition := has_token(token))]
+    if step:
+        total += Case(When(reduce(operator.or_, step), then=Value(STEP_UNITS)), default=Value(0))
+    return ExpressionWrapper(total, output_field=BigIntegerField())
+
+
+def has_token(token: str) -> Q | None:
+    """Meetings whose `meeting_tokens` include this token; None for a kind no meeting has."""
+    kind, _, value = token.partition(":")
+    if kind == "attendance":
+        return Q(attendance_option=value)
+    if kind == "program" and value == SECULAR:
+        return Q(program__is_twelve_step=False) | Q(program__key=SECULAR)
+    if kind == "program":
+        return Q(program__key=value)
+    if kind == "type":
+        return _has_type_code(value)
+    return None
+
+
+def _has_type_code(code: str) -> Q:
+    """Meetings whose types include exactly this code, case and all, as Python compares it."""
+    if connection.vendor != "sqlite":
+        return has_type(code)
+    # has_type's LIKE on SQLite ignores case, and feeds keep unknown codes as given ("be");
+    # instr() does not. The JSON text holds each code quoted and escaped as json.dumps does.
+    return Q(GreaterThan(StrIndex(Cast("types", TextField()), Value(json.dumps(code))), 0))
 
 
 def _reason(matched: list[str], step_phrase: str, token_theme: dict) -> str:
