@@ -39,7 +39,6 @@ from clients.models import (
     NoteTheme,
     ProgramPreference,
     Recurrence,
-    ResistanceTheme,
 )
 from groups.features import SECULAR, feature_phrase
 from groups.filters import has_type
@@ -71,6 +70,8 @@ PREFERENCE_WEIGHT = 2.0
 SCORE_SCALE = 10_000
 STEP_UNITS = round(NEXT_STEP_WEIGHT * SCORE_SCALE)
 PREFERENCE_UNITS = round(PREFERENCE_WEIGHT * SCORE_SCALE)
+# Rows read in score order for each suggestion before ranking groups with a window.
+HEAD_ROWS_PER_SUGGESTION = 40
 # A one-off plan's occurrence is the meeting's first day on or after its date.
 ONCE_PLAN_DAYS = 7
 GROUP_CODES = {"W", "M", "LGBTQ"}
@@ -84,17 +85,28 @@ class Suggestion:
     distance: float | None = None
 
 
-def theme_weights(client: Client, *, today: datetime.date) -> dict[str, float]:
-    """Each recent theme's weight: intensity, decaying with age."""
+@dataclass
+class VoicedTheme:
+    name: str
+    meeting_features: list[str]
+    weight: float = 0.0
+
+
+def theme_weights(client: Client, *, today: datetime.date) -> dict[int, VoicedTheme]:
+    """Each recent theme's weight (intensity, decaying with age), with what it favours.
+
+    One query: the theme's name and features come with the notes that voiced it.
+    """
     since = today - datetime.timedelta(days=THEME_WINDOW_DAYS)
-    weights: dict[str, float] = defaultdict(float)
+    themes: dict[int, VoicedTheme] = {}
     rows = NoteTheme.objects.filter(note__client=client, note__session_date__gte=since).values_list(
-        "theme_id", "intensity", "note__session_date"
+        "theme_id", "theme__name", "theme__meeting_features", "intensity", "note__session_date"
     )
-    for theme_id, intensity, day in rows:
+    for theme_id, name, features, intensity, day in rows:
         age = max((today - day).days, 0)
-        weights[theme_id] += intensity * 0.5 ** (age / THEME_HALF_LIFE_DAYS)
-    return weights
+        theme = themes.setdefault(theme_id, VoicedTheme(name, features))
+        theme.weight += intensity * 0.5 ** (age / THEME_HALF_LIFE_DAYS)
+    return themes
 
 
 def meeting_tokens(meeting: Meeting) -> set[str]:
@@ -123,9 +135,12 @@ def candidate_meetings(client: Client) -> QuerySet[Meeting]:
     if client.available_until:
         meetings = meetings.filter(end_time__lte=client.available_until)
     # A women's or men's meeting is only for a client who asked for one.
-    for code in (GroupPreference.WOMEN, GroupPreference.MEN):
-        if client.group_preference != code:
-            meetings = meetings.exclude(types__icontains=f'"{code}"')
+    unasked = [
+        code
+        for code in (GroupPreference.WOMEN, GroupPreference.MEN)
+        if client.group_preference != code
+    ]
+    meetings = meetings.exclude(_has_type_in_either_case(unasked))
     if (
         client.attendance_preference == AttendancePreference.IN_PERSON
         and client.latitude is not None
@@ -206,15 +221,13 @@ class Weights:
 
 
 def client_weights(client: Client, *, today: datetime.date, current_step: int | None) -> Weights:
-    weights = theme_weights(client, today=today)
-    themes = ResistanceTheme.objects.in_bulk(list(weights))
     token_points: dict[str, float] = defaultdict(float)
     token_theme: dict[str, tuple[float, str]] = {}
-    for theme_id, weight in weights.items():
-        for token in themes[theme_id].meeting_features:
-            token_points[token] += weight
-            if weight > token_theme.get(token, (0, ""))[0]:
-                token_theme[token] = (weight, themes[theme_id].name)
+    for theme in theme_weights(client, today=today).values():
+        for token in theme.meeting_features:
+            token_points[token] += theme.weight
+            if theme.weight > token_theme.get(token, (0, ""))[0]:
+                token_theme[token] = (theme.weight, theme.name)
     step_tokens, step_phrase = NEXT_STEP_FEATURES.get((current_step or 0) + 1, ([], ""))
     wanted = set()
     if client.language:
@@ -231,32 +244,51 @@ def meetings_that_may_fit(
 ) -> list[Suggestion]:
     """The best `limit` meetings for this client now, each with one line on why it fits.
 
-    Ranked in the database over every candidate, whatever the catalogue's size: the score is
-    a sum of CASE terms, one per feature the client's weights favour (`score_expression`),
-    the same integer sum `Weights.score` makes in Python, and a window keeps each group's
-    best meeting (a series held on several days shows once, at its best day). Ties break
-    by day, start time and id. Meetings the client already has planned are left out.
-    At most three queries whatever the catalogue's size: themes voiced, their features, the
-    ranking.
+    Ranked in the database over every candidate, whatever the catalogue's size, with the
+    answer scoring each candidate in Python would give: by score (`Weights.score`), then
+    day, start time and id, keeping each group's first meeting (a series held on several
+    days shows once, at its best day). Meetings the client already has planned are left out.
+
+    - The score is a sum of CASE terms, one per feature the client's weights favour
+      (`score_expression`), in whole units, so the database's sum equals Python's exactly.
+    - The head of that order is read first, narrow: a group's first meeting in any prefix of
+      the order is its best, so a head holding `limit` groups holds the answer. Only when a
+      few long series fill the head does a window over every candidate pick each group's
+      best meeting.
+
+    Three queries whatever the catalogue's size (the themes voiced, the head, the chosen
+    meetings), four when the window is needed.
 
     Scoring distinct (attendance, program, types) signatures in Python instead would not
     stay small: feeds list type codes in any order and combination, so a large catalogue
     has nearly as many signatures as meetings.
     """
     weights = client_weights(client, today=today, current_step=current_step)
+    score = score_expression(weights)
     order = [F("score").desc(), F("day").asc(), F("start_time").asc(), F("pk").asc()]
-    best = (
+    ranked = (
         candidate_meetings(client)
         .exclude(pk__in=planned_meetings(client, today=today).values("meeting_id"))
-        .annotate(score=score_expression(weights))
-        .annotate(
-            group_rank=Window(
-                RowNumber(), partition_by=[F("name"), F("program_id")], order_by=order
-            )
-        )
-        .filter(group_rank=1)
-        .order_by(*order)[:limit]
+        .annotate(score=score)
+        .order_by(*order)
     )
+    # The first rows in this order hold the best groups unless a few series crowd them out:
+    # a top-N sort of narrow rows is cheap, a window over every candidate is not.
+    head = list(ranked.values_list("pk", "name", "program_id")[: limit * HEAD_ROWS_PER_SUGGESTION])
+    chosen = _one_per_group(head, limit)
+    if len(chosen) < limit and len(head) == limit * HEAD_ROWS_PER_SUGGESTION:
+        chosen = list(
+            ranked.annotate(
+                group_rank=Window(
+                    RowNumber(), partition_by=[F("name"), F("program_id")], order_by=order
+                )
+            )
+            .filter(group_rank=1)
+            .values_list("pk", flat=True)[:limit]
+        )
+    found = active_meetings().in_bulk(chosen)
+    # A meeting deactivated by a feed import since the ranking is simply left out.
+    best = [found[pk] for pk in chosen if pk in found]
     suggestions = []
     for meeting in best:
         tokens = meeting_tokens(meeting)
@@ -273,6 +305,20 @@ def meetings_that_may_fit(
             )
         )
     return suggestions
+
+
+def _one_per_group(rows: list[tuple[int, str, int]], limit: int) -> list[int]:
+    """The first meeting of each (name, program) among (pk, name, program) rows, up to
+    `limit`: a series held on several days shows once, at its best day."""
+    seen: set[tuple[str, int]] = set()
+    chosen = []
+    for pk, name, program_id in rows:
+        if len(chosen) == limit:
+            break
+        if (name, program_id) not in seen:
+            seen.add((name, program_id))
+            chosen.append(pk)
+    return chosen
 
 
 def score_expression(weights: Weights) -> Expression:
@@ -308,11 +354,25 @@ def has_token(token: str) -> Q | None:
 
 def _has_type_code(code: str) -> Q:
     """Meetings whose types include exactly this code, case and all, as Python compares it."""
-    if connection.vendor != "sqlite":
-        return has_type(code)
-    # has_type's LIKE on SQLite ignores case, and feeds keep unknown codes as given ("be");
-    # instr() does not. The JSON text holds each code quoted and escaped as json.dumps does.
-    return Q(GreaterThan(StrIndex(Cast("types", TextField()), Value(json.dumps(code))), 0))
+    if connection.vendor == "postgresql":
+        # jsonb's `?` finds a string among an array's elements, a little faster than @>.
+        return Q(types__has_key=code)
+    if connection.vendor == "sqlite":
+        # has_type's LIKE ignores case, and feeds keep unknown codes as given ("be"); instr()
+        # does not. The JSON text holds each code quoted and escaped as json.dumps does.
+        return Q(GreaterThan(StrIndex(Cast("types", TextField()), Value(json.dumps(code))), 0))
+    return has_type(code)
+
+
+def _has_type_in_either_case(codes: list[str]) -> Q:
+    """Meetings with any of these codes, in upper or lower case, as feeds may spell them."""
+    if connection.vendor == "postgresql":
+        # One `?|` test per row instead of one containment test per spelling.
+        spellings = sorted(
+            {spelling for code in codes for spelling in (code.upper(), code.lower())}
+        )
+        return Q(types__has_any_keys=spellings) if spellings else Q()
+    return reduce(operator.or_, [has_type(code) for code in codes], Q())
 
 
 def _reason(matched: list[str], step_phrase: str, token_theme: dict) -> str:

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clients import matching
 from clients.matching import (
     NEXT_STEP_WEIGHT,
     PREFERENCE_WEIGHT,
@@ -91,7 +92,22 @@ def test_query_count_does_not_grow_with_the_catalogue(client_record):
     build_meetings(3_000, latitude=43.6, longitude=-70.2, attendance_option="online")
     with CaptureQueriesContext(connection) as large:
         assert len(meetings_that_may_fit(client_record, today=TODAY, current_step=1)) == 5
+    # The themes voiced, the head of the ranking, the chosen meetings in full.
     assert len(small) == len(large) == 3
+
+
+def test_query_count_stays_bounded_when_one_series_fills_the_top(client_record):
+    tag(client_record, "fear-of-judgment", 3)
+    build_meetings(10)
+    with CaptureQueriesContext(connection) as small:
+        meetings_that_may_fit(client_record, today=TODAY, current_step=None)
+    build_meetings(3_000, attendance_option="online", types=["BE"])
+    Meeting.objects.filter(attendance_option="online").update(name="Online Newcomers")
+    with CaptureQueriesContext(connection) as large:
+        found = meetings_that_may_fit(client_record, today=TODAY, current_step=None)
+    assert names(found)[0] == "Online Newcomers" and len(found) == 5
+    # One more when the head of the ranking holds too few groups: the window over them all.
+    assert len(small) == 3 and len(large) == 4
 
 
 def test_a_group_with_many_meetings_still_leaves_room_for_others(client_record):
@@ -106,6 +122,14 @@ def test_a_group_with_many_meetings_still_leaves_room_for_others(client_record):
 
     assert found[0] == "Online Newcomers"
     assert len(found) == 5 and len(set(found)) == 5
+
+
+def test_a_womens_meeting_spelled_in_lower_case_is_only_for_those_who_asked(client_record):
+    MeetingFactory(name="Women's Circle", types=["w", "O"])
+    MeetingFactory(name="Open Discussion", types=["O", "D"])
+    assert suggested(client_record) == ["Open Discussion"]
+    client_record.group_preference = "W"
+    assert "Women's Circle" in suggested(client_record)
 
 
 # --- Plans ----------------------------------------------------------------------------------
@@ -259,8 +283,14 @@ def random_client(rng: random.Random, client) -> None:
             )
 
 
+# With one head row per suggestion, any repeated group in the head sends matching to the
+# window over every candidate: both ways are held to the brute force.
+@pytest.mark.parametrize("head_rows", [1, 40])
 @pytest.mark.parametrize("seed", range(6))
-def test_matching_equals_scoring_every_candidate_in_python(client_record, seed):
+def test_matching_equals_scoring_every_candidate_in_python(
+    client_record, seed, head_rows, monkeypatch
+):
+    monkeypatch.setattr(matching, "HEAD_ROWS_PER_SUGGESTION", head_rows)
     rng = random.Random(seed)
     random_catalogue(rng, 400)
     random_client(rng, client_record)
