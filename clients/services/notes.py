@@ -165,7 +165,7 @@ def session_note_sign(
     if current.author_id != actor.pk:
         raise PermissionDenied("Only the author signs a note.")
     if not any(text.strip() for text in current.sections.values()):
-        raise ValidationError("An empty note cannot be signed.")
+        raise ValidationError("An empty note cannot be signed. Write at least one section first.")
     current.status = NoteStatus.SIGNED
     current.signed_at = timezone.now()
     current.signed_by = actor

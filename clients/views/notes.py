@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -155,10 +156,15 @@ def _handle_note_post(request, client, note):
     form = _note_form(client, request.POST, note=note)
     if not form.is_valid():
         return _render_note_form(request, client, form, note=note, status=400)
+    signing = request.POST.get("action") == "sign"
     try:
-        note = _save_draft(request, client, form, note)
-        if request.POST.get("action") == "sign":
-            session_note_sign(actor=request.user, note=note, request=request)
+        # Save and sign are one action: a refused signature (an empty note) must leave no new
+        # draft behind and must not overwrite the saved draft with what was posted.
+        with transaction.atomic():
+            saved = _save_draft(request, client, form, note)
+            if signing:
+                session_note_sign(actor=request.user, note=saved, request=request)
+        if signing:
             messages.success(request, "Note signed. It can no longer be changed.")
             return redirect("clients:detail", pk=client.pk)
     except NoteConflictError:
@@ -177,7 +183,7 @@ def _handle_note_post(request, client, note):
         form_errors_from(form, error)
         return _render_note_form(request, client, form, note=note, status=400)
     messages.success(request, "Draft saved.")
-    return redirect("clients:note", pk=client.pk, note_pk=note.pk)
+    return redirect("clients:note", pk=client.pk, note_pk=saved.pk)
 
 
 @require_POST

@@ -69,6 +69,37 @@ def test_save_and_sign_in_one_step(as_user, therapist, client_record):
     assert AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(note.pk)).exists()
 
 
+EMPTY_SECTIONS = {"section_data": "", "section_assessment": "  ", "section_plan": ""}
+
+
+def test_signing_an_empty_new_note_is_a_form_error_and_leaves_no_draft(
+    as_user, therapist, client_record
+):
+    response = as_user(therapist).post(
+        new_url(client_record), note_data(action="sign", **EMPTY_SECTIONS)
+    )
+    assert response.status_code == 400
+    assert "An empty note cannot be signed" in response.content.decode()
+    assert not SessionNote.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.CREATE).exists()
+
+
+def test_signing_a_draft_emptied_in_the_form_keeps_the_saved_draft(
+    as_user, therapist, client_record
+):
+    note = SessionNoteFactory(client=client_record)
+    saved_sections = dict(note.sections)
+    response = as_user(therapist).post(
+        note_url(note), note_data(action="sign", version="1", **EMPTY_SECTIONS)
+    )
+    assert response.status_code == 400
+    assert "An empty note cannot be signed" in response.content.decode()
+    note.refresh_from_db()
+    assert note.status == NoteStatus.DRAFT
+    assert note.sections == saved_sections
+    assert note.version == 1
+
+
 def test_form_errors_keep_everything_typed(as_user, therapist, client_record):
     response = as_user(therapist).post(
         new_url(client_record), note_data(session_date="not a date", duration_minutes="0")
