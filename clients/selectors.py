@@ -5,10 +5,11 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from clients.models import (
     Addendum,
@@ -171,23 +172,33 @@ def client_timeline(client: Client, *, limit: int = 40) -> list[TimelineEntry]:
 
 def theme_intensity_series(client: Client, *, sessions: int = 10) -> dict:
     """Theme intensity over the client's last sessions, oldest first, for a chart and a table:
-    {"labels": [dates], "series": [{"theme": name, "values": [0-3 per session]}]}."""
-    notes = list(
-        client.session_notes.order_by("-session_date", "-id").values_list("id", "session_date")[
-            :sessions
-        ]
+    {"labels": ["3 Nov 2026", ...], "dates": [ISO dates], "series": [{"theme": name,
+    "values": [0-3 per session]}]}.
+
+    A session is a session date: two notes written for one day are one point, each theme at
+    the strongest intensity voiced in them. Two queries.
+    """
+    days = list(
+        client.session_notes.order_by("-session_date")
+        .values_list("session_date", flat=True)
+        .distinct()[:sessions]
     )[::-1]
-    column = {note_id: index for index, (note_id, _day) in enumerate(notes)}
-    values: dict[str, list[int]] = {}
-    for note_id, name, intensity in (
-        NoteTheme.objects.filter(note_id__in=column)
-        .values_list("note_id", "theme__name", "intensity")
-        .order_by("theme__position")
+    column = {day: index for index, day in enumerate(days)}
+    series: dict[int, dict] = {}
+    for row in (
+        NoteTheme.objects.filter(note__client=client, note__session_date__in=days)
+        .values("note__session_date", "theme_id", "theme__name", "theme__position")
+        .annotate(strongest=Max("intensity"))
+        .order_by("theme__position", "theme__name", "theme_id")
     ):
-        values.setdefault(name, [0] * len(notes))[column[note_id]] = intensity
+        line = series.setdefault(
+            row["theme_id"], {"theme": row["theme__name"], "values": [0] * len(days)}
+        )
+        line["values"][column[row["note__session_date"]]] = row["strongest"]
     return {
-        "labels": [day.isoformat() for _id, day in notes],
-        "series": [{"theme": name, "values": row} for name, row in values.items()],
+        "labels": [date_format(day, "j M Y") for day in days],
+        "dates": [day.isoformat() for day in days],
+        "series": list(series.values()),
     }
 
 

@@ -1,11 +1,19 @@
 """The one scoped accessor every view uses: owner, colleague, manager, admin, outsider."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from clients.selectors import caseload_for_user, clients_visible_to, get_client_for_user
-from tests.factories import ClientFactory
+from clients.models import ResistanceTheme
+from clients.selectors import (
+    caseload_for_user,
+    clients_visible_to,
+    get_client_for_user,
+    theme_intensity_series,
+)
+from tests.factories import ClientFactory, NoteThemeFactory, SessionNoteFactory
 
 
 def test_therapist_sees_their_own_caseload_only(therapist, colleague, client_record):
@@ -68,3 +76,45 @@ def test_caseload_lists_active_clients_longest_unseen_first(therapist):
         stale.preferred_name,
         recent.preferred_name,
     ]
+
+
+# --- The theme chart on the client's page ----------------------------------------------------
+
+
+def test_theme_chart_has_one_readable_date_per_session_and_the_strongest_intensity(
+    client_record, django_assert_num_queries
+):
+    fear, trauma = ResistanceTheme.objects.filter(practice=None).order_by("position")[:2]
+    nov3, nov10 = datetime.date(2026, 11, 3), datetime.date(2026, 11, 10)
+    # Two notes of one session (a second note the same day), each tagging themes.
+    first = SessionNoteFactory(client=client_record, session_date=nov3)
+    second = SessionNoteFactory(client=client_record, session_date=nov3)
+    NoteThemeFactory(note=first, theme=fear, intensity=1)
+    NoteThemeFactory(note=second, theme=fear, intensity=3)
+    NoteThemeFactory(note=second, theme=trauma, intensity=2)
+    NoteThemeFactory(
+        note=SessionNoteFactory(client=client_record, session_date=nov10), theme=fear, intensity=2
+    )
+
+    with django_assert_num_queries(2):
+        chart = theme_intensity_series(client_record)
+
+    assert chart["labels"] == ["3 Nov 2026", "10 Nov 2026"]
+    assert chart["dates"] == ["2026-11-03", "2026-11-10"]
+    assert chart["series"] == [
+        {"theme": fear.name, "values": [3, 2]},
+        {"theme": trauma.name, "values": [2, 0]},
+    ]
+
+
+def test_theme_chart_counts_its_last_sessions_by_date(client_record):
+    start = datetime.date(2026, 10, 1)
+    for offset in range(4):
+        day = start + datetime.timedelta(days=7 * offset)
+        for _ in range(2):  # two notes each session: still one session
+            NoteThemeFactory(note=SessionNoteFactory(client=client_record, session_date=day))
+
+    chart = theme_intensity_series(client_record, sessions=3)
+
+    assert chart["labels"] == ["8 Oct 2026", "15 Oct 2026", "22 Oct 2026"]
+    assert [len(line["values"]) for line in chart["series"]] == [3]
