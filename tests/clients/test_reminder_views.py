@@ -66,6 +66,28 @@ def test_consent_needs_an_email_address(as_user, therapist, client_record):
     )
     assert response.status_code == 400
     assert "email address first" in response.content.decode()
+    client_record.refresh_from_db()
+    assert not client_record.has_email_consent
+
+
+def test_without_an_email_address_the_page_links_to_editing_instead_of_the_consent_form(
+    as_user, therapist, client_record
+):
+    client_record.contact_email = ""
+    client_record.save()
+    page = as_user(therapist).get(reverse("clients:reminders", args=[client_record.pk]))
+    body = page.content.decode()
+    assert "needs an email address first" in body
+    assert f'href="{reverse("clients:edit", args=[client_record.pk])}"' in body
+    assert f'action="{reverse("clients:consent", args=[client_record.pk])}"' not in body
+    assert "Record consent" not in body
+
+
+def test_with_an_email_address_the_consent_form_shows(as_user, therapist, client_record):
+    page = as_user(therapist).get(reverse("clients:reminders", args=[client_record.pk]))
+    body = page.content.decode()
+    assert f'action="{reverse("clients:consent", args=[client_record.pk])}"' in body
+    assert "needs an email address first" not in body
 
 
 def test_withdrawal_cancels_everything_queued(as_user, therapist, consenting):

@@ -10,6 +10,7 @@ from clients.services import (
     MAX_SECTION_CHARS,
     NoteConflictError,
     addendum_create,
+    email_consent_record,
     ladder_move_record,
     session_note_create,
     session_note_sign,
@@ -199,3 +200,13 @@ def test_ladder_refuses_unknown_steps_and_future_dates(therapist, client_record)
             step=2,
             reached_on=datetime.date.today() + datetime.timedelta(days=3),
         )
+
+
+def test_consent_cannot_be_recorded_without_an_email_address(therapist, client_record):
+    client_record.contact_email = ""
+    client_record.save()
+    with pytest.raises(ValidationError, match="email address first"):
+        email_consent_record(actor=therapist, client=client_record)
+    client_record.refresh_from_db()
+    assert client_record.email_consent_at is None
+    assert not AuditEvent.objects.filter(client=client_record).exists()
