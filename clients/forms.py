@@ -22,6 +22,7 @@ from clients.models import (
     Substance,
 )
 from clients.services import MAX_SECTION_CHARS
+from clients.services.plans import PLAN_END_BEFORE_START
 from groups.models import Weekday
 from groups.places import PlaceError, in_unit, km_from, place_lookup
 from groups.types import language_choices
@@ -400,7 +401,7 @@ class MeetingPlanForm(forms.Form):
         if cleaned.get("recurrence") == Recurrence.ONCE:
             cleaned["until"] = None
         elif starts_on and until and until < starts_on:
-            self.add_error("until", "The end date comes after the start date.")
+            self.add_error("until", PLAN_END_BEFORE_START)
         if starts_on and starts_on < timezone.localdate() - datetime.timedelta(days=28):
             self.add_error("starts_on", "Plans start at most four weeks back.")
         if starts_on and starts_on > timezone.localdate() + PLAN_AHEAD:

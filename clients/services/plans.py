@@ -23,6 +23,8 @@ from groups.models import AttendanceOption, Meeting
 from recovery.models import AuditAction, User
 from recovery.services import audit
 
+PLAN_END_BEFORE_START = "The end date must be on or after the start date."
+
 
 @transaction.atomic
 def meeting_plan_create(
@@ -44,6 +46,9 @@ def meeting_plan_create(
         raise ValidationError("That meeting is no longer listed.")
     if recurrence == Recurrence.ONCE:
         until = None
+    # The database's check says the same; this says it in words, by the field.
+    if until is not None and until < starts_on:
+        raise ValidationError({"until": PLAN_END_BEFORE_START})
     plan = MeetingPlan(
         client=client,
         meeting=meeting,

@@ -19,6 +19,7 @@ from groups.selectors import next_occurrences
 from groups.views import meeting_context, render_search, search_meetings
 from recovery.models import AuditAction
 from recovery.services import audit
+from recovery.text import end_sentence
 
 
 def search_defaults(client: Client) -> dict:
@@ -84,7 +85,9 @@ def plan_new(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{meeting.name} is planned with {client.preferred_name}.")
+            messages.success(
+                request, end_sentence(f"{meeting.name} is planned with {client.preferred_name}")
+            )
             return redirect("clients:detail", pk=client.pk)
     context = meeting_context(meeting) | {"client": client, "plan_form": form}
     return render(request, "groups/meeting_detail.html", context, status=400)

@@ -70,6 +70,16 @@ def test_the_form_asks_every_item_as_published(as_user, therapist, client_record
     assert AuditEvent.objects.filter(action=AuditAction.VIEW, client_id=client_record.pk).exists()
 
 
+def test_the_form_names_a_client_ending_in_an_initial_with_one_period(
+    as_user, therapist, client_record
+):
+    client_record.preferred_name = "Theo B."
+    client_record.save()
+    page = as_user(therapist).get(new_url(client_record, "bam")).content.decode()
+    assert "For Theo B. " in page
+    assert "Theo B.." not in page
+
+
 def test_therapist_records_a_barc10_scored_by_code_encrypted_and_audited(
     as_user, therapist, client_record
 ):

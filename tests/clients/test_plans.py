@@ -55,8 +55,42 @@ def test_a_bad_plan_is_a_form_error(as_user, therapist, client_record, meeting):
         {"recurrence": "weekly", "starts_on": "2026-12-10", "until": "2026-12-01"},
     )
     assert response.status_code == 400
-    assert "comes after the start date" in response.content.decode()
+    assert "The end date must be on or after the start date." in response.content.decode()
     assert not MeetingPlan.objects.exists()
+
+
+def test_the_service_refuses_an_end_before_the_start_by_the_field(
+    therapist, client_record, meeting
+):
+    with pytest.raises(ValidationError) as refused:
+        meeting_plan_create(
+            actor=therapist,
+            client=client_record,
+            meeting=meeting,
+            recurrence="weekly",
+            starts_on=datetime.date(2026, 12, 10),
+            until=datetime.date(2026, 12, 1),
+        )
+    assert refused.value.message_dict == {
+        "until": ["The end date must be on or after the start date."]
+    }
+    assert not MeetingPlan.objects.exists()
+
+
+def test_planned_with_a_name_ending_in_an_initial_has_one_period(
+    as_user, therapist, client_record, meeting
+):
+    client_record.preferred_name = "Theo B."
+    client_record.save()
+    browser = as_user(therapist)
+    response = browser.post(
+        reverse("clients:plan_new", args=[client_record.pk, meeting.pk]),
+        {"recurrence": "weekly", "starts_on": "2026-11-24"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Tuesday Night Open is planned with Theo B." in body
+    assert "Theo B.." not in body
 
 
 @pytest.mark.parametrize("who", ["colleague", "outsider", "manager"])
