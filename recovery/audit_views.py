@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from clients.models import Client
 from clients.views.dashboard import neutralise
+from recovery.audit_display import client_actor_label, describe_events
 from recovery.audit_filters import AuditFilter
 from recovery.models import AuditAction, AuditEvent
 from recovery.services import audit
@@ -37,6 +38,12 @@ class _Echo:
         return value
 
 
+def _who(event: AuditEvent) -> str:
+    if event.actor:
+        return event.actor.full_name
+    return client_actor_label(event)
+
+
 def _csv_rows(events):
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
@@ -46,7 +53,7 @@ def _csv_rows(events):
                 neutralise(cell)
                 for cell in (
                     event.at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                    event.actor.full_name if event.actor else "",
+                    _who(event),
                     event.actor_identifier,
                     event.get_action_display(),
                     event.client_id or "",
@@ -89,6 +96,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     for client in looked_up:
         audit(action=AuditAction.VIEW, actor=user, client=client, request=request)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    describe_events(page.object_list, practice_id=user.practice_id)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from clients.models import RecordSection, SessionNote
 from recovery.models import AppendOnlyError, AuditAction, AuditEvent, Role
 from recovery.services import audit
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, SessionNoteFactory, UserFactory
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 4, 6, 15, 0, tzinfo=UTC)
@@ -217,6 +217,69 @@ def test_browsing_the_trail_is_not_audited_but_looking_up_a_client_is(
     )
 
 
+# --- Human words for records and actors ------------------------------------------------------
+
+
+def test_records_are_named_in_words_without_their_contents(
+    as_user, manager, therapist, client_record, outsider
+):
+    note = SessionNoteFactory(
+        client=client_record,
+        session_date=datetime.date(2026, 11, 3),
+        sections={"data": "Private words", "assessment": "", "plan": ""},
+    )
+    audit(action=AuditAction.SIGN, actor=therapist, client=client_record, obj=note)
+    therapist.full_name = "Theo B."
+    therapist.save()
+    audit(action=AuditAction.PASSWORD_CHANGED, actor=therapist, obj=therapist)
+    # A note erased since (the trail outlives it), and a staff number from another practice.
+    AuditEvent.objects.create(
+        practice=client_record.practice,
+        action=AuditAction.VIEW,
+        client=client_record,
+        object_type="clients.sessionnote",
+        object_id="787",
+    )
+    AuditEvent.objects.create(
+        practice=client_record.practice,
+        action=AuditAction.VIEW,
+        actor=therapist,
+        object_type="recovery.user",
+        object_id=str(outsider.pk),
+    )
+    audit(action=AuditAction.VIEW, actor=therapist, client=client_record)
+
+    body = as_user(manager).get(AUDIT_URL).content.decode()
+
+    assert "Session note of 3 Nov 2026" in body
+    assert "Session note #787" in body
+    assert "Staff member Theo B." in body
+    assert f"Staff member #{outsider.pk}" in body
+    assert outsider.full_name not in body
+    assert f"Client record #{client_record.pk}" in body
+    assert "clients.sessionnote" not in body and "recovery.user" not in body
+    assert "Private words" not in body
+    assert client_record.contact_email not in body
+
+
+def test_the_client_acting_from_an_email_link_is_named_as_the_actor(
+    as_user, manager, client_record, practice
+):
+    answered = audit(action=AuditAction.UPDATE, client=client_record)
+    nobody = audit(action=AuditAction.LOGIN_FAILED, practice=practice)
+    browser = as_user(manager)
+
+    response = browser.get(AUDIT_URL)
+    who = {event.pk: event.by_client_label for event in response.context["page"]}
+    rows = {row["Action"]: row["Who"] for row in rows_of(browser.get(AUDIT_URL, {"format": "csv"}))}
+
+    assert who[answered.pk] == "The client (by email link)"
+    assert who[nobody.pk] == ""  # a sign-in event is never the client's
+    assert "The client (by email link)" in response.content.decode()
+    assert rows["Updated"] == "The client (by email link)"
+    assert rows["Failed sign-in"] == ""
+
+
 # --- CSV export ------------------------------------------------------------------------------
 
 
@@ -253,10 +316,20 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(as_user, manager, the
 
 
 def fill_trail(practice, count: int) -> None:
+    """Rows of each kind the page names in words: notes, staff, clients, the client's own."""
     staff = [UserFactory(practice=practice) for _ in range(3)]
     clients = [ClientFactory(primary_therapist=staff[i % 3]) for i in range(5)]
     for i in range(count):
-        audit(action=AuditAction.VIEW, actor=staff[i % 3], client=clients[i % 5])
+        client, actor = clients[i % 5], staff[i % 3]
+        if i % 4 == 0:
+            note = SessionNoteFactory(client=client, author=client.primary_therapist)
+            audit(action=AuditAction.VIEW, actor=client.primary_therapist, client=client, obj=note)
+        elif i % 4 == 1:
+            audit(action=AuditAction.LOGIN, actor=actor, obj=actor)
+        elif i % 4 == 2:
+            audit(action=AuditAction.UPDATE, client=client)
+        else:
+            audit(action=AuditAction.VIEW, actor=actor, client=client)
 
 
 @pytest.mark.parametrize("params", [{}, {"format": "csv"}], ids=["page", "csv"])
