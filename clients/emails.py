@@ -136,9 +136,9 @@ def _address(meeting: Meeting) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def _where(reminder: Reminder, discreet: bool) -> dict:
-    """How to get there or join, with anything that would tell left out in discreet mode."""
-    meeting = reminder.plan.meeting
+def meeting_where(meeting: Meeting, *, discreet: bool = False, neutral_join_url: str = "") -> dict:
+    """How to get there or join, with anything that would tell left out when discreet (a
+    join link that would tell is replaced by `neutral_join_url`)."""
 
     def keep(text: str) -> str:
         text = text.strip()
@@ -155,7 +155,7 @@ def _where(reminder: Reminder, discreet: bool) -> dict:
         elif url:
             # The join link itself would tell ("smartrecovery.zoom.us"): send the client
             # through our own neutral redirect instead.
-            where["join_url"] = site_link("join", make_token(Purpose.JOIN, reminder.pk))
+            where["join_url"] = neutral_join_url
         # Passcodes and "camera optional" notes live here; the client needs them to get in.
         where["join_notes"] = keep(meeting.conference_url_notes) if where["join_url"] else ""
         where["phone"] = keep(meeting.conference_phone)
@@ -166,6 +166,22 @@ def _where(reminder: Reminder, discreet: bool) -> dict:
         where["venue"] = "" if discreet else meeting.location_name.strip()
         where["location_notes"] = keep(meeting.location_notes)
     return where
+
+
+def _where(reminder: Reminder, discreet: bool) -> dict:
+    return meeting_where(
+        reminder.plan.meeting,
+        discreet=discreet,
+        neutral_join_url=site_link("join", make_token(Purpose.JOIN, reminder.pk)),
+    )
+
+
+def _client_links(reminder: Reminder) -> dict:
+    """The links every email to a client ends with: their own page, and stop the emails."""
+    return {
+        "page_url": site_link("page", make_token(Purpose.PAGE, reminder.client.pk)),
+        "unsubscribe_url": site_link("unsubscribe", make_token(Purpose.UNSUBSCRIBE, reminder.pk)),
+    }
 
 
 def _context(reminder: Reminder) -> dict:
@@ -181,7 +197,7 @@ def _context(reminder: Reminder) -> dict:
         "when": when_text(reminder.occurrence_start, client.time_zone),
         "weekday": dateformat.format(local, "l"),
         "sender": sender_name(reminder),
-        "unsubscribe_url": site_link("unsubscribe", make_token(Purpose.UNSUBSCRIBE, reminder.pk)),
+        **_client_links(reminder),
         **_where(reminder, discreet),
     }
 
@@ -310,7 +326,7 @@ def measure_request_email(reminder: Reminder, *, connection=None) -> EmailMultiA
             measure_request.expires_at.astimezone(zoneinfo.ZoneInfo(client.time_zone)),
             r"l, F j",
         ),
-        "unsubscribe_url": site_link("unsubscribe", make_token(Purpose.UNSUBSCRIBE, reminder.pk)),
+        **_client_links(reminder),
     }
     return _message(reminder, context, "measure_request", connection=connection)
 

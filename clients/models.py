@@ -157,6 +157,11 @@ class Client(models.Model):
         default=True,
         help_text="Reminder emails name no program, meeting or diagnosis.",
     )
+    # Meeting reminders and check-ins wait until then: the client paused them on their page.
+    reminders_paused_until = models.DateTimeField(null=True, blank=True)
+    # Links to the client's own page signed before this are refused and its sessions end
+    # (the therapist revoked them, consent to emails was withdrawn, or the client left care).
+    page_links_revoked_at = models.DateTimeField(null=True, blank=True)
 
     # Meeting preferences, read by "Meetings that may fit" and the meeting search.
     attendance_preference = models.CharField(
@@ -274,6 +279,9 @@ class Client(models.Model):
     @property
     def is_restricted(self) -> bool:
         return self.restricted_at is not None
+
+    def reminders_paused(self, now: datetime.datetime) -> bool:
+        return self.reminders_paused_until is not None and now < self.reminders_paused_until
 
     def clean(self):
         # Every form and service validates a client before saving it; a restricted record is
@@ -607,6 +615,8 @@ class MeetingPlan(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # What the therapist wrote about why this meeting: the client reads it on their page.
+    why = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -1155,3 +1165,62 @@ class Disclosure(models.Model):
 
     def section_labels(self) -> list[str]:
         return [RecordSection(key).label for key in self.sections if key in RecordSection.values]
+
+
+class ClientPageSession(models.Model):
+    """A client's short visit to their own page, begun by a signed link from an email.
+
+    The cookie holds a random key; only its SHA-256 is stored, so a copy of this table opens
+    nothing. A session ends when idle too long, at its maximum age, when the client leaves,
+    or when the client's links are revoked (clients.services.client_page).
+    """
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="page_sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["client"], condition=Q(ended_at__isnull=True), name="page_session_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Page session of client {self.client_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ClientChangeKind(models.TextChoices):
+    PREFERENCES = "preferences", "Changed reminder settings"
+    PAUSED = "paused", "Paused reminders"
+    RESUMED = "resumed", "Turned reminders back on"
+    STOPPED = "stopped", "Stopped all emails"
+
+
+class ClientPageChange(models.Model):
+    """Something the client changed on their own page, in words the therapist reads on the
+    client's page ("Reminder 1 day before, was 2 hours"). Holds settings, never notes."""
+
+    PRACTICE_PATH = "client__practice"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="page_changes")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=12, choices=ClientChangeKind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ClientChangeKind.values), name="page_change_kind_valid"
+            )
+        ]
+        indexes = [models.Index(fields=["client", "-at"], name="page_change_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clients.views import responses
+from clients.views import own_page, responses
 
 app_name = "responses"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("u/<str:token>/", responses.unsubscribe, name="unsubscribe"),
     path("j/<str:token>/", responses.join, name="join"),
     path("q/<str:token>/", responses.measure, name="measure"),
+    # The client's own page: starts a visit and goes on to /me/.
+    path("p/<str:token>/", own_page.open_link, name="page"),
 ]

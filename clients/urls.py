@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/reminders/", views.client_reminders, name="reminders"),
     path("<int:pk>/reminders/consent/", views.consent_record, name="consent"),
     path("<int:pk>/reminders/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("<int:pk>/page-links/revoke/", views.page_links_revoke, name="page_links_revoke"),
     path("<int:pk>/notes/new/", views.note_new, name="note_new"),
     path("<int:pk>/notes/autosave/", views.note_autosave, name="note_autosave"),
     path("<int:pk>/notes/sections/", views.note_sections, name="note_sections"),

@@ -223,6 +223,8 @@ class AuditEvent(models.Model):
     )
     # What the person typed at a failed sign-in; empty otherwise.
     actor_identifier = models.CharField(max_length=254, blank=True)
+    # The client did it themselves (an email link or their own page): no staff actor.
+    by_client = models.BooleanField(default=False)
     action = models.CharField(max_length=16, choices=AuditAction.choices)
     client = models.ForeignKey(
         "clients.Client",

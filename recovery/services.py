@@ -49,6 +49,7 @@ def audit(
     request: HttpRequest | None = None,
     practice: Practice | None = None,
     identifier: str = "",
+    by_client: bool = False,
 ) -> AuditEvent:
     """Record one audit event. Services call this for every read and write of client data.
 
@@ -64,6 +65,7 @@ def audit(
         practice=practice,
         actor=actor,
         actor_identifier=identifier[:254],
+        by_client=by_client,
         action=action,
         client=client,
         object_type=obj._meta.label_lower if obj is not None else "",

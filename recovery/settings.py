@@ -467,6 +467,13 @@ REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_LINK_MAX_AGE_DAYS = 14
 # A questionnaire sent to a client can be completed for this long, then it is closed.
 MEASURE_LINK_MAX_AGE_DAYS = 14
+# The client's own page: its link in each email works this long (until revoked); a visit
+# ends after this long idle, and after this long in all.
+CLIENT_PAGE_LINK_MAX_AGE_DAYS = 14
+CLIENT_PAGE_IDLE_MINUTES = env_int("CLIENT_PAGE_IDLE_MINUTES", 20)
+CLIENT_PAGE_SESSION_MAX_MINUTES = env_int("CLIENT_PAGE_SESSION_MAX_MINUTES", 120)
+# Its own cookie, sent only to the client's page (never to a staff address).
+CLIENT_PAGE_COOKIE_NAME = "rb_visit"
 
 # --- Staff invitations ---------------------------------------------------------------------
 # An invitation link works once, for this long; after that the admin sends a new one.

@@ -14,6 +14,7 @@ from clients.models import (
 )
 from clients.selectors import clients_visible_to
 from clients.services.common import ensure_clinician_of
+from clients.services.page_links import page_links_revoke
 from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, Role, User
 from recovery.services import audit
@@ -91,5 +92,6 @@ def client_update(
     client.save()
     if not client.is_active:
         reminders_cancel(client=client)  # a discharged client gets no more emails
+        page_links_revoke(client)  # nor a way into their page
     audit(action=AuditAction.UPDATE, actor=actor, client=client, request=request)
     return client

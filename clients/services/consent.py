@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.services.common import ensure_clinician_of
+from clients.services.page_links import page_links_revoke
 from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, User
 from recovery.services import audit
@@ -64,7 +65,8 @@ def email_consent_withdraw(
     by_client: bool = False,
     request: HttpRequest | None = None,
 ) -> Client:
-    """Stop every reminder to this client. Idempotent: withdrawing twice changes nothing."""
+    """Stop every reminder to this client, and end the links to their page the emails
+    carried. Idempotent: withdrawing twice changes nothing."""
     if not by_client:
         ensure_clinician_of(actor, client)
     client = Client.objects.select_for_update().get(pk=client.pk)
@@ -80,7 +82,10 @@ def email_consent_withdraw(
         ]
     )
     reminders_cancel(client=client)
-    audit(action=AuditAction.UPDATE, actor=actor, client=client, request=request)
+    page_links_revoke(client)
+    audit(
+        action=AuditAction.UPDATE, actor=actor, client=client, request=request, by_client=by_client
+    )
     return client
 
 

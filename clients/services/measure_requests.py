@@ -336,5 +336,5 @@ def measure_request_complete(
         measure_request=measure_request,
     )
     # The client's own answer: no staff actor, as with "I went" (clients.services.responses).
-    audit(action=AuditAction.CREATE, actor=None, client=client, obj=measure, request=request)
+    audit(action=AuditAction.CREATE, client=client, obj=measure, request=request, by_client=True)
     return measure

@@ -115,6 +115,7 @@ def plans_to_remind():
             "client__checkin_delay_minutes",
             "client__quiet_hours_start",
             "client__quiet_hours_end",
+            "client__reminders_paused_until",
             "client__contact_email",
             "meeting__day",
             "meeting__start_time",
@@ -144,8 +145,11 @@ def reminders_plan(*, now: datetime.datetime, horizon: datetime.timedelta | None
     for plan in plans_to_remind().iterator(chunk_size=5_000):
         if not plan.client.contact_email:
             continue  # nowhere to send: no rows to show as planned
+        paused_until = plan.client.reminders_paused_until
         for start in plan.occurrences(*window):
             for kind, due in due_times(plan, start, now=now).items():
+                if paused_until is not None and due < paused_until:
+                    continue  # the client paused reminders on their page
                 if (plan.pk, start, kind) not in existing and due >= window[0]:
                     rows.append(Reminder(plan=plan, occurrence_start=start, kind=kind, due_at=due))
     Reminder.objects.bulk_create(rows, batch_size=2_000, ignore_conflicts=True)
@@ -299,6 +303,8 @@ def reminder_deliver(
         return
     client, now = reminder.client, timezone.now()
     too_late = _too_late(reminder, now)
+    if reminder.kind != ReminderKind.MEASURE and client.reminders_paused(now):
+        too_late = "Paused by the client."
     if (
         not client.has_email_consent
         or not client.is_active

@@ -4,6 +4,8 @@ The client has no account: the signed token in the link is the only proof, so th
 services take the reminder it names and touch nothing beyond that reminder's client.
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -13,6 +15,7 @@ from clients.models import (
     Attendance,
     AttendanceStatus,
     Client,
+    MeetingPlan,
     MissReason,
     Reminder,
     ReportedBy,
@@ -24,7 +27,6 @@ from recovery.services import audit
 CLIENT_ANSWERS = (AttendanceStatus.ATTENDED, AttendanceStatus.MISSED)
 
 
-@transaction.atomic
 def reminder_answer_record(
     *,
     reminder: Reminder,
@@ -32,7 +34,27 @@ def reminder_answer_record(
     reason: str = "",
     request: HttpRequest | None = None,
 ) -> Attendance:
-    """Record "I went" or "I couldn't make it" for the reminder's occurrence.
+    """Record "I went" or "I couldn't make it" for the reminder's occurrence."""
+    return attendance_answer_record(
+        plan=reminder.plan,
+        occurrence_start=reminder.occurrence_start,
+        status=status,
+        reason=reason,
+        request=request,
+    )
+
+
+@transaction.atomic
+def attendance_answer_record(
+    *,
+    plan: MeetingPlan,
+    occurrence_start: datetime.datetime,
+    status: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Attendance:
+    """The client's own answer about one occurrence of their plan (from an email's link or
+    their page; the caller has made sure the occurrence is the plan's).
 
     - Repeating the same answer changes nothing (no new reported_at, no audit event).
     - The client may change their own answer: the latest one stands.
@@ -42,7 +64,7 @@ def reminder_answer_record(
     - An answer is not an email we send, so it is recorded even after consent to emails
       was withdrawn.
     """
-    if reminder.plan.client.is_restricted:
+    if plan.client.is_restricted:
         # After an erasure request nothing more is recorded about the client.
         raise ValidationError("This link no longer works.")
     if status not in CLIENT_ANSWERS:
@@ -52,7 +74,7 @@ def reminder_answer_record(
     if status == AttendanceStatus.ATTENDED:
         reason = ""  # a reason explains a miss, nothing else
     now = timezone.now()
-    if reminder.occurrence_start > now:
+    if occurrence_start > now:
         raise ValidationError("This has not happened yet. Come back after it.")
 
     answer = {
@@ -63,10 +85,9 @@ def reminder_answer_record(
         "reported_at": now,
         "client_answered_at": now,
     }
-    plan = reminder.plan
     # get_or_create survives two clicks racing to insert; the lock below orders what follows.
     attendance, created = Attendance.objects.get_or_create(
-        plan=plan, occurrence_start=reminder.occurrence_start, defaults=answer
+        plan=plan, occurrence_start=occurrence_start, defaults=answer
     )
     if not created:
         attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
@@ -87,7 +108,11 @@ def reminder_answer_record(
                 setattr(attendance, field, value)
             attendance.save(update_fields=list(answer))
     audit(
-        action=AuditAction.UPDATE, actor=None, client=plan.client, obj=attendance, request=request
+        action=AuditAction.UPDATE,
+        client=plan.client,
+        obj=attendance,
+        request=request,
+        by_client=True,
     )
     return attendance
 

@@ -25,13 +25,19 @@ from clients.views.records import (
     record_erasure,
     record_export,
 )
-from clients.views.reminders import client_reminders, consent_record, consent_withdraw
+from clients.views.reminders import (
+    client_reminders,
+    consent_record,
+    consent_withdraw,
+    page_links_revoke,
+)
 
 __all__ = [
     "caseload_dashboard",
     "client_reminders",
     "consent_record",
     "consent_withdraw",
+    "page_links_revoke",
     "attendance_new",
     "client_meeting",
     "client_meetings",

@@ -123,6 +123,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         "occurrences": plan_occurrences(client, now=timezone.now()),
         "reminders": Reminder.objects.of_client(client).order_by("-due_at")[:6],
+        "page_changes": client.page_changes.all()[:5],
+        "now": timezone.now(),
         "attendance_choices": AttendanceForm.base_fields["status"].choices,
         "reason_choices": AttendanceForm.base_fields["reason"].choices,
         "suggestions": meetings_that_may_fit(

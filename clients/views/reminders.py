@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.forms import ConsentForm, ReminderPreferencesForm
@@ -16,6 +17,7 @@ from clients.services import (
     email_consent_withdraw,
     reminder_preferences_update,
 )
+from clients.services.page_links import client_page_links_revoke
 from clients.views.common import form_errors_from
 from recovery.models import AuditAction
 from recovery.services import audit
@@ -31,6 +33,8 @@ def _render(request, client, *, consent_form=None, preferences_form=None, status
         "reminders": Reminder.objects.of_client(client)
         .select_related("plan__meeting", "measure_request")
         .order_by("-due_at")[:50],
+        "page_changes": client.page_changes.all()[:10],
+        "now": timezone.now(),
     }
     return render(request, "clients/reminders.html", context, status=status)
 
@@ -91,4 +95,16 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     client = _clinician_client(request, pk)
     email_consent_withdraw(client=client, actor=request.user, request=request)
     messages.success(request, "Consent withdrawn. No more emails will be sent.")
+    return redirect("clients:reminders", pk=client.pk)
+
+
+@require_POST
+@login_required
+def page_links_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anyone on staff who can see the client may turn the links off: it only protects."""
+    client = get_client_for_user(request.user, pk)
+    client_page_links_revoke(actor=request.user, client=client, request=request)
+    messages.success(
+        request, "Every link to the client's page is off. Their next email brings a new one."
+    )
     return redirect("clients:reminders", pk=client.pk)

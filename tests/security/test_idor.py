@@ -61,6 +61,13 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class ClientVisit:
+    """The client's own page: no id in the path and no staff session; what it shows comes
+    from the visit's client alone. tests/clients/test_own_page.py and
+    tests/security/test_client_visit.py cover it."""
+
+
+@dataclass(frozen=True)
 class Shared:
     """Ids of the shared meeting catalogue only: not practice data, nothing to keep apart."""
 
@@ -111,6 +118,7 @@ ROUTES = {
     "clients/<int:pk>/reminders/": Ids({"pk": "client"}),
     "clients/<int:pk>/reminders/consent/": Ids({"pk": "client"}),
     "clients/<int:pk>/reminders/withdraw/": Ids({"pk": "client"}),
+    "clients/<int:pk>/page-links/revoke/": Ids({"pk": "client"}),
     "clients/<int:pk>/notes/new/": Ids({"pk": "client"}, body={"note_id": "note"}),
     "clients/<int:pk>/notes/autosave/": Ids({"pk": "client"}, body={"note_id": "note"}),
     "clients/<int:pk>/notes/sections/": Ids({"pk": "client"}),
@@ -151,6 +159,14 @@ ROUTES = {
     "r/u/<str:token>/": SignedLink(),
     "r/j/<str:token>/": SignedLink(),
     "r/q/<str:token>/": SignedLink(),
+    "r/p/<str:token>/": SignedLink(),
+    "me/": ClientVisit(),
+    "me/answer/": ClientVisit(),
+    "me/reminders/": ClientVisit(),
+    "me/pause/": ClientVisit(),
+    "me/resume/": ClientVisit(),
+    "me/stop/": ClientVisit(),
+    "me/leave/": ClientVisit(),
     "admin/": NoIds(),
     "admin/login/": NoIds(),
     "admin/logout/": NoIds(),
@@ -485,7 +501,7 @@ def test_another_practices_ids_get_404(route, sign_in_rows, as_user):
         _walk_ids(route, spec, world, as_user)
     elif isinstance(spec, NoIds):
         _walk_no_ids(route, spec, world, as_user)
-    elif isinstance(spec, SignedLink | Shared | Monitoring):
+    elif isinstance(spec, SignedLink | Shared | Monitoring | ClientVisit):
         pass  # see the classes' docstrings
     assert practice_rows(world.theirs.practice.pk) == before, "the other practice's rows changed"
 
