@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recovery', '0006_practice_distance_unit'),
+        ("recovery", "0006_practice_distance_unit"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='by_client',
+            model_name="auditevent",
+            name="by_client",
             field=models.BooleanField(default=False),
         ),
     ]
