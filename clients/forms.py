@@ -380,6 +380,10 @@ PLAN_AHEAD = datetime.timedelta(days=366)
 ATTENDANCE_BACK = datetime.timedelta(days=3660)
 
 
+# What the therapist writes about why a meeting fits: short, since the client reads it.
+MAX_WHY_CHARS = 500
+
+
 class MeetingPlanForm(forms.Form):
     recurrence = forms.ChoiceField(
         choices=Recurrence.choices,
@@ -393,6 +397,13 @@ class MeetingPlanForm(forms.Form):
         label="Until",
         required=False,
         help_text="For weekly plans; leave empty to keep going.",
+    )
+    why = forms.CharField(
+        label="Why this one (the client reads this on their page)",
+        required=False,
+        max_length=MAX_WHY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A sentence in plain words: “Small, and people stay for coffee after.”",
     )
 
     def clean(self):

@@ -35,10 +35,12 @@ def meeting_plan_create(
     recurrence: str,
     starts_on: datetime.date,
     until: datetime.date | None = None,
+    why: str = "",
     request: HttpRequest | None = None,
 ) -> MeetingPlan:
     """The client plans to attend a meeting. Writes rows only: reminders are planned from
-    these rows later, so nothing here depends on the broker being up."""
+    these rows later, so nothing here depends on the broker being up. `why` is what the
+    therapist tells the client about this meeting; the client's own page shows it."""
     ensure_clinician_of(actor, client)
     if not client.is_active:
         raise ValidationError("A discharged client has no new plans.")
@@ -55,6 +57,7 @@ def meeting_plan_create(
         recurrence=recurrence,
         starts_on=starts_on,
         until=until,
+        why=why.strip(),
         created_by=actor,
     )
     plan.full_clean()

@@ -33,7 +33,7 @@ from clients.services.reminders import reminders_dispatch, reminders_plan
 from clients.tokens import Purpose, make_token
 from recovery.models import AuditAction, AuditEvent
 from tests.conftest import signed_in
-from tests.factories import MeetingPlanFactory
+from tests.factories import MeetingFactory, MeetingPlanFactory
 
 # Wednesday March 11 2026, 10 AM in New York: the morning after a Tuesday 7 PM meeting.
 NOW = datetime.datetime(2026, 3, 11, 14, 0, tzinfo=datetime.UTC)
@@ -538,3 +538,29 @@ def test_the_pages_text_reads_at_grade_six_or_lower(riley, plan, therapist):
 
         words = " ".join(strip_tags(render_to_string(f"clients/own/{template}.html")).split())
         assert textstat.flesch_kincaid_grade(words) <= 6, (template, words)
+
+
+def test_what_the_therapist_writes_when_planning_is_what_the_client_reads(riley, therapist):
+    meeting = MeetingFactory(name="Noon Group")
+    response = signed_in(therapist).post(
+        reverse("clients:plan_new", args=[riley.pk, meeting.pk]),
+        {
+            "recurrence": "weekly",
+            "starts_on": "2026-03-11",
+            "why": "  It is at noon, so no drive in the dark.  ",
+        },
+    )
+    assert response.status_code == 302
+    plan = riley.meeting_plans.get(meeting=meeting)
+    assert plan.why == "It is at noon, so no drive in the dark."
+    assert "It is at noon, so no drive in the dark." in page_text(visit(riley))
+
+
+def test_a_why_longer_than_the_limit_is_a_form_error(riley, therapist):
+    meeting = MeetingFactory()
+    response = signed_in(therapist).post(
+        reverse("clients:plan_new", args=[riley.pk, meeting.pk]),
+        {"recurrence": "once", "starts_on": "2026-03-11", "why": "x" * 501},
+    )
+    assert response.status_code == 400
+    assert "Ensure this value has at most 500 characters" in response.content.decode()
