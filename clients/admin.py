@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from clients.models import (
@@ -12,13 +13,17 @@ from clients.models import (
     Reminder,
     ResistanceTheme,
     SessionNote,
+    Substance,
 )
+from groups.features import validate_feature_token
+from groups.models import Weekday
 from recovery.admin import (
     PracticeScopedAdmin,
     PracticeScopedTabularInline,
     ReadOnly,
     ReadOnlyAdmin,
 )
+from recovery.form_fields import LinesField
 from recovery.models import AuditAction
 from recovery.services import audit
 
@@ -53,10 +58,57 @@ class ClientAdmin(ClinicalRecordAdmin):
     list_filter = ["status", "stage_of_change"]
     search_fields = ["preferred_name"]
     list_select_related = ["primary_therapist"]
+    # The record is read-only here, so its lists need words, not a form field: the raw
+    # fields would show JSON ('["alcohol"]', '[1, 3]'). Each takes its field's place.
+    LISTS_IN_WORDS = {"substances": "substances_in_words", "available_days": "days_in_words"}
+    readonly_fields = list(LISTS_IN_WORDS.values())
+
+    def get_fields(self, request, obj=None):
+        shown = self.LISTS_IN_WORDS
+        fields = super().get_fields(request, obj)
+        return [shown.get(name, name) for name in fields if name not in shown.values()]
+
+    @admin.display(description="Substances")
+    def substances_in_words(self, client: Client) -> str:
+        labels = dict(Substance.choices)
+        return ", ".join(labels.get(code, code) for code in client.substances) or "—"
+
+    @admin.display(description="Available days")
+    def days_in_words(self, client: Client) -> str:
+        labels = dict(Weekday.choices)
+        return ", ".join(labels.get(day, str(day)) for day in client.available_days) or "Any day"
+
+
+class ResistanceThemeForm(forms.ModelForm):
+    """The theme's lists as one item per line, not as JSON to type by hand."""
+
+    questions = LinesField(
+        help_text="Questions a therapist might explore, one per line.",
+        item_field=forms.CharField(max_length=500),
+    )
+    reframes = LinesField(
+        help_text="Reframes a therapist might offer, one per line.",
+        item_field=forms.CharField(max_length=500),
+    )
+    meeting_features = LinesField(
+        required=False,
+        commas=True,
+        help_text=(
+            "Meeting features that may lower this barrier, one per line: attendance:online, "
+            "type:BE (a meeting type code), program:SMART or program:secular."
+        ),
+        item_field=forms.CharField(max_length=64, validators=[validate_feature_token]),
+    )
+
+    class Meta:
+        model = ResistanceTheme
+        # The ModelAdmin chooses which fields show; this form only changes how lists edit.
+        fields = "__all__"  # noqa: DJ007
 
 
 @admin.register(ResistanceTheme)
 class ResistanceThemeAdmin(PracticeScopedAdmin):
+    form = ResistanceThemeForm
     list_display = ["name", "practice", "position", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "description"]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.http import Http404
@@ -6,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from groups.feeds import feed_queue
 from groups.models import Feed, Meeting, Program
 from recovery.admin import PracticeScoped
+from recovery.form_fields import LinesField
 
 REPORT_LINES_SHOWN = 200  # a feed with thousands of bad rows needs the command's --json
 
@@ -134,8 +136,42 @@ class FeedAdmin(PracticeScoped, CatalogueAdmin):
         return format_html_join("", "{}", ((part,) for part in parts))
 
 
+def _https_urls(db_field, **kwargs):
+    # A ModelForm builds its fields before the admin's formfield_overrides apply.
+    if isinstance(db_field, models.URLField):
+        kwargs = {**HTTPS_URLS[models.URLField], **kwargs}
+    return db_field.formfield(**kwargs)
+
+
+class MeetingAdminForm(forms.ModelForm):
+    """A meeting's lists as one item per line (or, for type codes, "O, BE, W"), not JSON."""
+
+    types = LinesField(
+        required=False,
+        commas=True,
+        help_text="Meeting Guide type codes (O, BE, W, ...), one per line or separated by commas.",
+        item_field=forms.RegexField(
+            regex=r"^[A-Za-z0-9-]{1,32}$",
+            error_messages={"invalid": "A type is a code such as O, BE or W."},
+        ),
+    )
+    feed_regions = LinesField(
+        required=False,
+        label="Regions",
+        help_text="The feed's regions, most general first, one per line.",
+        item_field=forms.CharField(max_length=200),
+    )
+
+    class Meta:
+        model = Meeting
+        # The ModelAdmin chooses which fields show; this form only changes how lists edit.
+        fields = "__all__"  # noqa: DJ007
+        formfield_callback = _https_urls
+
+
 @admin.register(Meeting)
 class MeetingAdmin(CatalogueAdmin):
+    form = MeetingAdminForm
     list_display = ["name", "program", "day", "start_time", "attendance_option", "is_active"]
     list_filter = ["program", "day", "attendance_option", "is_active", "feed"]
 

@@ -4,10 +4,30 @@
 and "program:secular" (any program that is not 12-step).
 """
 
+import re
+
+from django.core.exceptions import ValidationError
+
 from groups.models import AttendanceOption, Program
 from groups.types import type_name
 
 SECULAR = "secular"
+FEATURE_KINDS = ("attendance", "type", "program")
+
+
+def validate_feature_token(token: str) -> None:
+    """Refuse a token matching cannot read: a typo here would quietly match nothing."""
+    kind, _, value = token.partition(":")
+    if kind not in FEATURE_KINDS or not value:
+        raise ValidationError(
+            "Write a feature as attendance:…, type:… (a meeting type code) or program:…."
+        )
+    if kind == "attendance" and value not in AttendanceOption.values:
+        raise ValidationError(f"Attendance is one of {', '.join(AttendanceOption.values)}.")
+    if kind == "type" and not re.fullmatch(r"[A-Za-z0-9-]{1,32}", value):
+        raise ValidationError("A type is a meeting type code such as BE, O or W.")
+    if kind == "program" and value != SECULAR and not Program.objects.filter(key=value).exists():
+        raise ValidationError(f"No program has the key {value!r}; or use program:{SECULAR}.")
 
 
 def feature_labels(tokens: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """A practice admin's Django admin shows their own practice only."""
 
 import pytest
+from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
@@ -212,3 +213,133 @@ def test_outcome_measures_are_read_only_in_the_admin_scored_by_code_elsewhere(
     delete = reverse("admin:clients_outcomemeasure_delete", args=[measure.pk])
     assert browser.post(delete, {"post": "yes"}).status_code == 403
     assert OutcomeMeasure.objects.get().subscales == {"importance": 7, "confidence": 4}
+
+
+# --- Lists edited one item per line ----------------------------------------------------------
+
+
+def post_data_of(page) -> dict:
+    """What the admin change page's form would post back unchanged, as a browser sends it."""
+    form = page.context["adminform"].form
+    data = {}
+    for field in form:
+        value = field.value()  # as the widget shows it: a list field as lines
+        if isinstance(field.field, forms.BooleanField):
+            if value:
+                data[field.html_name] = "on"
+        elif value is not None:
+            data[field.html_name] = value
+    return data
+
+
+def test_a_theme_is_added_with_its_lists_typed_one_per_line(as_user, practice_admin):
+    from clients.models import ResistanceTheme
+
+    response = as_user(practice_admin).post(
+        reverse("admin:clients_resistancetheme_add"),
+        {
+            "practice": practice_admin.practice.pk,
+            "slug": "shift-work",
+            "name": "Shift work",
+            "description": "Works nights; meetings fall in sleeping hours.",
+            "questions": "When are you awake and free?\r\n\r\nWho else works nights?\r\n",
+            "reframes": "Recovery can fit around a rota.",
+            "meeting_features": "attendance:online\r\ntype:BE, program:secular",
+            "position": "200",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    theme = ResistanceTheme.objects.get(slug="shift-work")
+    assert theme.questions == ["When are you awake and free?", "Who else works nights?"]
+    assert theme.reframes == ["Recovery can fit around a rota."]
+    assert theme.meeting_features == ["attendance:online", "type:BE", "program:secular"]
+
+
+def test_a_themes_lists_show_as_lines_and_a_bad_feature_is_named(as_user, practice_admin):
+    from clients.models import ResistanceTheme
+
+    theme = ResistanceTheme.objects.create(
+        practice=practice_admin.practice,
+        slug="shift-work",
+        name="Shift work",
+        description="Works nights.",
+        questions=["When are you free?", "Who else works nights?"],
+        reframes=["Recovery can fit around a rota."],
+        meeting_features=["attendance:online", "type:BE"],
+    )
+    browser = as_user(practice_admin)
+    url = reverse("admin:clients_resistancetheme_change", args=[theme.pk])
+
+    page = browser.get(url)
+    body = page.content.decode()
+    assert "When are you free?\nWho else works nights?</textarea>" in body
+    assert "attendance:online\ntype:BE</textarea>" in body
+    assert "[&quot;When" not in body  # no JSON to edit by hand
+
+    data = post_data_of(page) | {"meeting_features": "attendance:online\nattendance:by-bus"}
+    refused = browser.post(url, data)
+    assert refused.status_code == 200
+    assert "“attendance:by-bus”: Attendance is one of" in refused.content.decode()
+    theme.refresh_from_db()
+    assert theme.meeting_features == ["attendance:online", "type:BE"]
+
+    assert browser.post(url, post_data_of(page) | {"reframes": "A\nB"}).status_code == 302
+    theme.refresh_from_db()
+    assert theme.reframes == ["A", "B"]
+    assert theme.questions == ["When are you free?", "Who else works nights?"]
+
+
+def test_every_curated_themes_features_pass_the_admins_check(db):
+    from clients.models import ResistanceTheme
+    from groups.features import validate_feature_token
+
+    tokens = {
+        token
+        for features in ResistanceTheme.objects.values_list("meeting_features", flat=True)
+        for token in features
+    }
+    assert tokens
+    for token in tokens:
+        validate_feature_token(token)
+
+
+def test_a_meetings_types_and_regions_are_edited_as_lines(as_user, practice):
+    from tests.factories import MeetingFactory
+
+    operator = UserFactory(practice=practice, role="admin", is_staff=True, is_superuser=True)
+    meeting = MeetingFactory(types=["O", "D"], feed_regions=["Cumberland County", "Portland"])
+    browser = as_user(operator)
+    url = reverse("admin:groups_meeting_change", args=[meeting.pk])
+
+    page = browser.get(url)
+    body = page.content.decode()
+    assert "O\nD</textarea>" in body
+    assert "Cumberland County\nPortland</textarea>" in body
+
+    data = post_data_of(page) | {"types": "O, BE\nW", "feed_regions": "Cumberland County"}
+    response = browser.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    meeting.refresh_from_db()
+    assert meeting.types == ["O", "BE", "W"]
+    assert meeting.feed_regions == ["Cumberland County"]
+
+    refused = browser.post(url, data | {"types": "O\nnot a code"})
+    assert refused.status_code == 200
+    assert "“not a code”: A type is a code such as O, BE or W." in refused.content.decode()
+
+
+def test_a_clients_lists_read_as_words_in_the_admin(as_user, practice_admin, client_record):
+    client_record.substances = ["alcohol", "cannabis"]
+    client_record.available_days = [1, 3]
+    client_record.save()
+
+    page = as_user(practice_admin).get(
+        reverse("admin:clients_client_change", args=[client_record.pk])
+    )
+
+    body = page.content.decode()
+    assert '<div class="readonly">Alcohol, Cannabis</div>' in body
+    assert '<div class="readonly">Monday, Wednesday</div>' in body
+    assert "[&quot;alcohol" not in body and "[1, 3]" not in body

@@ -39,6 +39,8 @@ from hypothesis.extra.django import TestCase
 from clients.emails import reminder_email
 from clients.models import RecordSection, Reminder, ReminderKind
 from clients.tokens import Purpose, make_token
+from groups.admin import MeetingAdminForm
+from groups.models import Meeting
 from recovery.models import Role
 from tests.conftest import signed_in
 from tests.factories import (
@@ -177,7 +179,7 @@ class Case:
     """One form at one view: who sends it, a valid body, and where its values show again."""
 
     form: str  # "module.QualName"
-    role: str  # therapist / manager / admin / anonymous / unverified
+    role: str  # therapist / manager / admin / operator (a superuser) / anonymous / unverified
     url: Callable  # (test case) -> str
     base: Callable  # (test case) -> dict of valid data
     fields: list[str]  # the names fuzzed: the form's fields and what the view reads besides
@@ -255,6 +257,10 @@ def bound_data(form) -> dict:
 
 def ours(t):
     return t.world.ours
+
+
+def meeting_admin_data(meeting) -> dict:
+    return bound_data(MeetingAdminForm(instance=Meeting.objects.get(pk=meeting.pk)))
 
 
 SESSION_NOTE_FIELDS = [
@@ -627,6 +633,35 @@ CASES = [
         fields=["new_password1", "new_password2"],
     ),
     Case(
+        "clients.admin.ResistanceThemeForm",
+        "admin",
+        url=lambda t: "/admin/clients/resistancetheme/add/",
+        base=lambda t: {
+            "practice": str(ours(t).practice.pk),
+            "slug": "shift-work",
+            "name": "Shift work",
+            "description": "Works nights.",
+            "questions": "When are you free?\nWho else works nights?",
+            "reframes": "Recovery can fit around a rota.",
+            "meeting_features": "attendance:online\ntype:BE, program:secular",
+            "position": "100",
+            "is_active": "on",
+        },
+        fields=["slug", "name", "description", "questions", "reframes", "meeting_features"],
+        shows=lambda t, location: [("admin", "/admin/clients/resistancetheme/")],
+    ),
+    Case(
+        # The catalogue is the hosting operator's to change (a superuser).
+        "groups.admin.MeetingAdminForm",
+        "operator",
+        url=lambda t: f"/admin/groups/meeting/{t.world.meeting.pk}/change/",
+        base=lambda t: meeting_admin_data(t.world.meeting),
+        fields=["name", "types", "feed_regions", "notes"],
+        shows=lambda t, location: [
+            ("operator", f"/admin/groups/meeting/{t.world.meeting.pk}/change/")
+        ],
+    ),
+    Case(
         "recovery.audit_filters.AuditFilter",
         "manager",
         method="get",
@@ -748,6 +783,8 @@ class FormFuzz(TestCase):
         users = cls.world.ours.users()
         cls.cookies = {role: signed_in(user).cookies for role, user in users.items()}
         cls.cookies["unverified"] = signed_in(therapist, verified=False).cookies
+        operator = UserFactory(practice=practice, role=Role.ADMIN, is_staff=True, is_superuser=True)
+        cls.cookies["operator"] = signed_in(operator).cookies
         cls.cookies["anonymous"] = None
 
     def browser(self, role: str) -> HttpClient:
