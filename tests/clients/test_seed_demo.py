@@ -111,6 +111,16 @@ def test_seed_demo_prints_the_practice_every_sign_in_and_the_password(db):
     assert "http://127.0.0.1:8000/" in printed
 
 
+def test_seed_demo_prints_a_link_that_opens_a_clients_own_page(db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    link = re.search(r"own page, as the link in every email opens it: (\S+)", out.getvalue())
+    path = link.group(1).removeprefix("http://127.0.0.1:8000")
+    browser = HttpClient()
+    assert browser.get(path)["Location"] == "/me/"
+    assert browser.get("/me/").status_code == 200
+
+
 def snapshot(practice: Practice) -> list:
     """Everything a reader would notice, by natural keys: ids differ after a rollback."""
     notes = SessionNote.objects.filter(client__practice=practice).select_related("client")

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from clients.demo import demo_practice_seed
 from clients.demo.reminders import demo_reminders_refresh
+from clients.emails import site_link
+from clients.tokens import Purpose, make_token
 
 
 class Command(BaseCommand):
@@ -42,4 +44,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{client.preferred_name} has a meeting within the hour: watch the worker's "
                 "output for the reminder email (printed, not sent) in a minute or two."
+            )
+            self.stdout.write(
+                f"{client.preferred_name}'s own page, as the link in every email opens it: "
+                f"{site_link('page', make_token(Purpose.PAGE, client.pk))}"
             )
