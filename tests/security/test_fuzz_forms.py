@@ -179,7 +179,9 @@ class Case:
     """One form at one view: who sends it, a valid body, and where its values show again."""
 
     form: str  # "module.QualName"
-    role: str  # therapist / manager / admin / operator (a superuser) / anonymous / unverified
+    # therapist / manager / admin / operator (a superuser) / anonymous / unverified / client
+    # (a visit to the client's own page)
+    role: str
     url: Callable  # (test case) -> str
     base: Callable  # (test case) -> dict of valid data
     fields: list[str]  # the names fuzzed: the form's fields and what the view reads besides
@@ -434,7 +436,7 @@ CASES = [
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/meetings/{t.world.meeting.pk}/plan/",
         base=lambda t: {"recurrence": "weekly", "starts_on": today()},
-        fields=["recurrence", "starts_on", "until"],
+        fields=["recurrence", "starts_on", "until", "why"],
         date_fields=["starts_on", "until"],
         shows=lambda t, location: [
             ("therapist", f"/clients/{ours(t).client.pk}/"),
@@ -504,6 +506,59 @@ CASES = [
         url=lambda t: f"/r/a/{make_token(Purpose.ANSWER, ours(t).reminder.pk)}/",
         base=lambda t: {"answer": "attended"},
         fields=["answer"],
+    ),
+    # The client's own page: a visit opened by the email's link, its token in each form.
+    Case(
+        "clients.views.own_page.OwnAnswerForm",
+        "client",
+        url=lambda t: "/me/answer/",
+        base=lambda t: {
+            "visit_token": t.visit_token,
+            "plan": ours(t).plan.pk,
+            "start": t.occurrence.isoformat(),
+            "status": "missed",
+            "reason": "schedule",
+        },
+        fields=["visit_token", "plan", "start", "status", "reason"],
+        shows=lambda t, location: [
+            ("client", "/me/"),
+            ("therapist", f"/clients/{ours(t).client.pk}/"),
+        ],
+    ),
+    Case(
+        "clients.views.own_page.OwnSettingsForm",
+        "client",
+        url=lambda t: "/me/reminders/",
+        base=lambda t: {
+            "visit_token": t.visit_token,
+            "reminder_lead_minutes": "60",
+            "quiet_hours_start": "22:00",
+            "quiet_hours_end": "07:00",
+            "discreet_mode": "on",
+        },
+        fields=[
+            "visit_token",
+            "reminder_lead_minutes",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "discreet_mode",
+            "checkin_enabled",
+        ],
+        shows=lambda t, location: [
+            ("client", "/me/"),
+            ("therapist", f"/clients/{ours(t).client.pk}/reminders/"),
+        ],
+    ),
+    Case(
+        "clients.views.own_page.PauseForm",
+        "client",
+        url=lambda t: "/me/pause/",
+        base=lambda t: {"visit_token": t.visit_token, "weeks": "2"},
+        fields=["visit_token", "weeks"],
+        shows=lambda t, location: [
+            ("client", "/me/"),
+            ("therapist", f"/clients/{ours(t).client.pk}/"),
+        ],
     ),
     Case(
         "clients.views.dashboard.DashboardFilters",
@@ -754,7 +809,12 @@ FUZZ = settings(
 )
 
 
-@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+@override_settings(
+    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # The client's visit is opened once for the class; examples roll its last_seen_at back.
+    CLIENT_PAGE_IDLE_MINUTES=24 * 60,
+    CLIENT_PAGE_SESSION_MAX_MINUTES=24 * 60,
+)
 class FormFuzz(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -786,6 +846,12 @@ class FormFuzz(TestCase):
         operator = UserFactory(practice=practice, role=Role.ADMIN, is_staff=True, is_superuser=True)
         cls.cookies["operator"] = signed_in(operator).cookies
         cls.cookies["anonymous"] = None
+        # The client of the plan, on their own page as an email's link opens it.
+        visitor = HttpClient()
+        visitor.get(f"/r/p/{make_token(Purpose.PAGE, cls.world.ours.client.pk)}/")
+        cls.cookies["client"] = visitor.cookies
+        page = visitor.get("/me/").content.decode()
+        cls.visit_token = re.search(r'name="visit_token" value="(\w+)"', page).group(1)
 
     def browser(self, role: str) -> HttpClient:
         browser = HttpClient()
