@@ -607,6 +607,64 @@ print(sorted(Reminder.objects.values_list("kind", "status", "attempts")))
     assert rows.strip() == "[('before', 'sent', 1), ('checkin', 'queued', 0)]"
 
 
+def test_the_reminders_link_opens_the_clients_own_page_on_the_production_stack(stack, smtp_sink):
+    """The link in the email sent above, in Chromium over TLS through nginx: a styled page,
+    its own secure cookie, and a pause that works under Referrer-Policy: no-referrer."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _controller, sink = smtp_sink
+    email = wait_for(
+        lambda: next((m for m in sink.received if "robin@client.example" in m.rcpt_tos), None),
+        timeout=60,
+        what="the reminder email",
+        logs=stack,
+    )
+    text = email.message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(rf"{re.escape(stack.site_url)}/r/p/\S+/", text).group(0)
+    errors: list[str] = []
+
+    def in_the_browser() -> dict:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            context = browser.new_context(ignore_https_errors=True)
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            response = page.goto(link)
+            expect(page.get_by_role("heading", name="Hi Robin K.")).to_be_visible()
+            seen = {
+                "url": page.url,
+                "referrer_policy": response.headers.get("referrer-policy"),
+                # Bootstrap's stylesheet, served by whitenoise: the body is not browser-white.
+                "background": page.evaluate("getComputedStyle(document.body).backgroundColor"),
+                "cookie": next(c for c in context.cookies() if c["name"] == "rb_visit"),
+            }
+            page.get_by_label("Pause reminders for").select_option(label="1 week")
+            page.get_by_role("button", name="Pause reminders").click()
+            expect(page.get_by_text("Reminders are on pause until")).to_be_visible()
+            context.close()
+            browser.close()
+            return seen
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seen = pool.submit(in_the_browser).result()
+    assert errors == [], errors
+    assert seen["url"] == f"{stack.site_url}/me/"
+    assert seen["referrer_policy"] == "no-referrer"
+    assert seen["background"] != "rgba(0, 0, 0, 0)"
+    assert seen["cookie"]["secure"] and seen["cookie"]["httpOnly"]
+    assert seen["cookie"]["path"] == "/me/"
+    paused = stack.script(
+        """
+from clients.models import Client
+print(Client.objects.get(preferred_name="Robin K.").reminders_paused_until is not None)
+"""
+    )
+    assert paused.strip() == "True"
+
+
 def test_an_upload_over_nginxs_limit_gets_a_page_that_says_so(stack):
     """A 200 MB feed file never reaches the app: nginx answers with a page a person can read."""
     context = ssl.create_default_context()
