@@ -265,6 +265,18 @@ def test_security_headers_on_every_response(client, as_user, therapist, signed_i
         assert features[feature] == "()", feature
 
 
+# Features Chromium (156, Debian's) answers with "Error with Permissions-Policy header:
+# Unrecognized feature" in the console; tests/e2e/test_permissions_policy.py checks the
+# whole header in the browser itself.
+CHROMIUM_UNRECOGNISED = {"ambient-light-sensor", "battery", "bluetooth", "document-domain", "vr"}
+
+
+def test_the_permissions_policy_names_no_feature_chromium_warns_about(client):
+    header = client.get(reverse("login")).headers["Permissions-Policy"]
+    features = {item.strip().split("=")[0] for item in header.split(",")}
+    assert features and not features & CHROMIUM_UNRECOGNISED
+
+
 # --- Cache-Control: no-store ------------------------------------------------------------------
 
 
