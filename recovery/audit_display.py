@@ -33,11 +33,10 @@ SIGN_IN_ACTIONS = frozenset(
 TYPE_NAMES = {"recovery.user": "Staff member", "clients.client": "Client record"}
 
 
-def acted_by_client(event: AuditEvent) -> bool:
-    """Whether the client did this themselves, from an email link: no member of staff acted
-    (nor anyone typed a sign-in name), the row is about a client, and it is no sign-in.
-
-    Rows record no "by the client" flag yet; once AuditEvent has one, read it here."""
+def acted_from_email_link(event: AuditEvent) -> bool:
+    """Whether a row written before AuditEvent.by_client existed was the client's own doing:
+    no member of staff acted (nor anyone typed a sign-in name), the row is about a client,
+    and it is no sign-in. Until then only a reminder email's links wrote such rows."""
     return (
         event.actor_id is None
         and not event.actor_identifier
@@ -48,7 +47,9 @@ def acted_by_client(event: AuditEvent) -> bool:
 
 def client_actor_label(event: AuditEvent) -> str:
     """ "Who" for a row the client wrote themselves; empty for every other row."""
-    return "The client (by email link)" if acted_by_client(event) else ""
+    if event.by_client:
+        return "The client"
+    return "The client (by email link)" if acted_from_email_link(event) else ""
 
 
 def _session_notes(ids: list[int], practice_id: int) -> dict[int, str]:

@@ -262,9 +262,9 @@ def test_records_are_named_in_words_without_their_contents(
     assert client_record.contact_email not in body
 
 
-def test_the_client_acting_from_an_email_link_is_named_as_the_actor(
-    as_user, manager, client_record, practice
-):
+def test_the_clients_own_actions_are_named_as_theirs(as_user, manager, client_record, practice):
+    own_page = audit(action=AuditAction.VIEW, client=client_record, by_client=True)
+    # A row written before events recorded by_client: no staff actor, about the client.
     answered = audit(action=AuditAction.UPDATE, client=client_record)
     nobody = audit(action=AuditAction.LOGIN_FAILED, practice=practice)
     browser = as_user(manager)
@@ -273,9 +273,13 @@ def test_the_client_acting_from_an_email_link_is_named_as_the_actor(
     who = {event.pk: event.by_client_label for event in response.context["page"]}
     rows = {row["Action"]: row["Who"] for row in rows_of(browser.get(AUDIT_URL, {"format": "csv"}))}
 
+    assert who[own_page.pk] == "The client"
     assert who[answered.pk] == "The client (by email link)"
     assert who[nobody.pk] == ""  # a sign-in event is never the client's
-    assert "The client (by email link)" in response.content.decode()
+    body = response.content.decode()
+    assert "<td>The client</td>" in body
+    assert "<td>The client (by email link)</td>" in body
+    assert rows["Viewed"] == "The client"
     assert rows["Updated"] == "The client (by email link)"
     assert rows["Failed sign-in"] == ""
 
