@@ -15,7 +15,6 @@ The test makes its own database and queue, and stops every process it started.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import http.client
 import json
@@ -27,23 +26,18 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.smtp import SinkHandler
+from tests.stack import BIN, ROOT, Stack, database_url, free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE_CONFIG = ROOT / "deploy" / "nginx" / "recovery-bridge.conf"
 
@@ -67,23 +61,6 @@ def _why_not() -> str | None:
 
 if reason := _why_not():
     pytestmark = [pytestmark, pytest.mark.skip(reason=reason)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate, *, timeout: float, what: str, logs: Stack | None = None):
-    """Poll a real process's side effect; real processes take real time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.25)
-    detail = logs.tail() if logs else ""
-    pytest.fail(f"Timed out after {timeout:.0f}s waiting for {what}.{detail}")
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -171,93 +148,6 @@ def nginx_config(folder: Path, *, http: int, https: int, upstream: int) -> Path:
     return config
 
 
-@dataclass
-class Stack:
-    folder: Path
-    env: dict[str, str]
-    https: int
-    http: int
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-
-    @property
-    def site_url(self) -> str:
-        return f"https://localhost:{self.https}"
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Its own process group: stopping it stops the children it forked too.
-            start_new_session=True,
-        )
-        log.close()
-        self.processes[name] = process
-        return process
-
-    def start_worker(self, name: str) -> subprocess.Popen:
-        return self.start(
-            name,
-            str(BIN / "celery"),
-            "-A",
-            "recovery",
-            "worker",
-            "--hostname",
-            f"{name}@%h",
-            "--concurrency=1",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-        )
-
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name)
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN / "python"), "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stderr}"
-        return result
-
-    def script(self, code: str) -> str:
-        """Python run against the deployment's settings and database, as an operator would."""
-        result = subprocess.run(
-            [str(BIN / "python"), "-c", "import django; django.setup()\n" + code],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def tail(self) -> str:
-        out = []
-        for log in sorted(self.folder.glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-25:]
-            out.append(f"\n--- {log.name} ---\n" + "\n".join(lines))
-        return "".join(out)
-
-
 def https_get(url: str, headers: dict | None = None):
     """One request through nginx, certificate unchecked (it is self-signed), no redirects."""
     context = ssl.create_default_context()
@@ -286,11 +176,6 @@ def health(stack: Stack) -> tuple[int, dict]:
         return status, json.loads(body)
     except ValueError:
         return status, {}
-
-
-def database_url(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="module")

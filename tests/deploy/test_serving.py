@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,14 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.skipif(
     not (BIN / "gunicorn").exists(), reason="needs gunicorn (requirements.txt)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def production_env(tmp_path: Path, port: int) -> dict[str, str]:
