@@ -6,6 +6,8 @@ Security Policy's report address, which browsers post to without a token and whi
 nothing but a log line.
 """
 
+import re
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client as HttpClient
@@ -30,12 +32,20 @@ from tests.security.urlwalk import Route
 EXEMPT = {
     "r/u/<str:token>/": "RFC 8058 one-click unsubscribe: providers POST with no cookie",
     "csp-report/": "browsers post CSP violation reports without a token; it only logs",
+    # The client's own page sends Referrer-Policy: no-referrer, under which browsers POST
+    # with "Origin: null", which Django's check refuses; each of its forms carries a token
+    # made from the visit instead (test_the_client_pages_forms_need_the_visits_token).
+    **{
+        f"me/{tail}": "the client's page: the visit's own form token stands in"
+        for tail in ("", "answer/", "reminders/", "pause/", "resume/", "stop/", "leave/")
+    },
 }
 SIGNED_LINK_PURPOSES = {
     "r/a/<str:token>/": Purpose.ANSWER,
     "r/u/<str:token>/": Purpose.UNSUBSCRIBE,
     "r/j/<str:token>/": Purpose.JOIN,
     "r/q/<str:token>/": Purpose.MEASURE,
+    "r/p/<str:token>/": Purpose.PAGE,
 }
 
 
@@ -141,3 +151,22 @@ def test_the_one_click_unsubscribe_needs_no_token_and_no_cookie(world, body):
     world.ours.client.refresh_from_db()
     assert not world.ours.client.has_email_consent
     assert AuditEvent.objects.count() == events + 1
+
+
+@pytest.mark.parametrize("tail", ["answer/", "reminders/", "pause/", "resume/", "stop/", "leave/"])
+def test_the_client_pages_forms_need_the_visits_token(world, tail):
+    """Exempt from Django's check, not from any: without the visit's token, or with another
+    visit's, a POST is refused and changes nothing."""
+    visitor = HttpClient(enforce_csrf_checks=True)
+    visitor.get(f"/r/p/{make_token(Purpose.PAGE, world.ours.client.pk)}/")
+    other = HttpClient()
+    other.get(f"/r/p/{make_token(Purpose.PAGE, world.theirs.client.pk)}/")
+    others_token = re.search(
+        r'name="visit_token" value="(\w+)"', other.get("/me/").content.decode()
+    ).group(1)
+    before = practice_rows(world.ours.practice.pk)
+    for body in ({}, {"visit_token": "0" * 64}, {"visit_token": others_token}):
+        response = visitor.post(f"/me/{tail}", {**body, "weeks": "1"})
+        assert response.status_code == 403, (tail, body, response.status_code)
+    assert practice_rows(world.ours.practice.pk) == before
+    assert visitor.get("/me/").status_code == 200  # the visit itself is still open
