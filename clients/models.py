@@ -617,6 +617,14 @@ class MeetingPlan(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # What the therapist wrote about why this meeting: the client reads it on their page.
     why = EncryptedTextField(blank=True)
+    # Kept by the reminder planner (clients.services.reminders.reminders_plan) so that a run
+    # reads only the plans it may have something to write for: the occurrences starting
+    # before `reminders_planned_through` are planned, as of the client's and the meeting's
+    # `updated_at` copied beside it (a change to either plans the plan again). All null
+    # until the planner first reads the plan.
+    reminders_planned_through = models.DateTimeField(null=True, blank=True, editable=False)
+    reminders_client_version = models.DateTimeField(null=True, blank=True, editable=False)
+    reminders_meeting_version = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-starts_on", "-id"]

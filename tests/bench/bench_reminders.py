@@ -1,8 +1,13 @@
 """Reminder benchmarks: the planner over 100,000 active plans, and dispatch throughput.
 
 Run by `make bench` (not by `make test`); on PostgreSQL when DATABASE_URL is set.
-Targets: the planner under 60 s; dispatch at least 50 emails/s with one worker process,
-reusing one SMTP connection per batch, into a local SMTP sink (aiosmtpd).
+Planner targets: a run with nothing new to write under 2 s, and the first run (every plan
+read, every row written) under 30 s. The table also shows beat's next run five minutes
+later, a run after 1% of clients and 1% of meetings changed, and, for comparison, a run that
+reads every plan again as every run did before plans kept marks. The tables are ANALYZEd
+after they are built and after the first run, as autovacuum would.
+Dispatch: at least 50 emails/s with one worker process, reusing one SMTP connection per
+batch, into a local SMTP sink (aiosmtpd).
 """
 
 import datetime
@@ -13,19 +18,53 @@ import time
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from clients.models import Client, MeetingPlan, Reminder, ReminderStatus
-from clients.services.reminders import reminders_dispatch, reminders_plan
+from clients.services.reminders import (
+    _needs_planning,
+    plans_to_remind,
+    reminders_dispatch,
+    reminders_plan,
+)
 from groups.models import Meeting, Program
 from tests.bench.results import write_section
 from tests.factories import PracticeFactory, UserFactory
 
 PLANS = 100_000
 EMAILS = 1_000
-PLANNER_TARGET_S = 60
+PLANNER_TARGET_S = 30
+NOTHING_NEW_TARGET_S = 2
 DISPATCH_TARGET_PER_S = 50
 NOW = datetime.datetime(2026, 11, 24, 15, 0, tzinfo=datetime.UTC)
+# What each change to the planner bought (issue 16). Measured beside this benchmark on the same
+# data, committed and analysed, each variant in a rolled-back transaction, process CPU (wall
+# time on this shared 2-CPU machine varied 2x from run to run).
+PLANNER_NOTES = [
+    "What changed (issue 16):",
+    "",
+    "- Before: a model instance for each plan, its client and its meeting, every address "
+    "decrypted, the window's existing rows read to skip them, bulk_create; every run read "
+    "every plan. Recorded: first run 22.3 s, nothing new 19.1 s; beside the new code "
+    "(statistics fresh): 10-12 s / 6.3-6.7 s wall, 9.4 s / 5.9 s CPU.",
+    "- Plain values instead of 300,000 model instances (7.6 s of a 41 s profiled first run), "
+    "the address decrypted only for the 32,600 plans with an occurrence in the window (6.1 s "
+    "profiled for 100,000), each meeting's starts worked out once for its 200 plans: first "
+    "run CPU 9.4 s -> 5.3 s.",
+    "- One INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING per 10,000 rows "
+    "instead of bulk_create, which prepares each of 614,000 values in Python: 5.3 s -> 3.3 s "
+    "CPU. The conflict clause also replaces reading the rows already there.",
+    "- Incremental: each plan keeps the start up to which it is planned and the client's and "
+    "meeting's updated_at it was planned with; a run reads only new plans, plans whose next "
+    "meeting has come inside the horizon, a pause's end, and plans whose client or meeting "
+    "changed. A weekly plan is read about once a week; a run with nothing new reads none: "
+    "0.2-0.4 s, all of it the one query (EXPLAIN ANALYZE: 125 ms, a parallel hash join over "
+    "the 100,000 plans and clients; 485 ms as nested loops without statistics, as right after "
+    "a bulk load). Marking the plans is the price: one UPDATE ... FROM unnest per 10,000 "
+    "plans, 3-5 s of a first run here (1 s of it in Python), then about 200 plans a run.",
+]
 
 
 def build_plans(count: int) -> None:
@@ -78,31 +117,72 @@ def build_plans(count: int) -> None:
     )
 
 
+def analyze() -> None:
+    """What autovacuum does soon after a large write: statistics for the query planner."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Client, MeetingPlan, Meeting, Reminder):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def plans_to_read(now: datetime.datetime) -> int:
+    """How many plans a run at `now` reads (counted apart, not timed)."""
+    window_end = now + datetime.timedelta(hours=settings.REMINDER_HORIZON_HOURS)
+    return plans_to_remind(now=now).filter(_needs_planning(window_end)).count()
+
+
 @pytest.mark.django_db
 def test_planner_over_100000_active_plans():
     build_plans(PLANS)
-    started = time.perf_counter()
-    reminders_plan(now=NOW)
-    planner_seconds = time.perf_counter() - started
+    analyze()
+    runs = []
+
+    def run(label: str, now: datetime.datetime) -> float:
+        read = plans_to_read(now)
+        started = time.perf_counter()
+        written = reminders_plan(now=now)
+        seconds = time.perf_counter() - started
+        runs.append(f"| {label} | {read:,} | {written:,} | {seconds:.2f} |")
+        return seconds
+
+    first = run("first: every plan read, every row written", NOW)
     rows = Reminder.objects.count()
-    again = time.perf_counter()
-    reminders_plan(now=NOW)  # the next run finds everything in place
-    second_seconds = time.perf_counter() - again
-    added = Reminder.objects.count() - rows
-    assert added == 0
+    analyze()
+    again = run("again at the same time: nothing new", NOW)
+    beat = run("beat's next run, 5 minutes later", NOW + datetime.timedelta(minutes=5))
+    # A busy hour: 1% of clients change their lead time, a feed moves 5 meetings (1,000 plans).
+    changed_at = timezone.now()
+    Client.objects.filter(pk__in=Client.objects.order_by("pk").values("pk")[: PLANS // 100]).update(
+        reminder_lead_minutes=24 * 60, updated_at=changed_at
+    )
+    Meeting.objects.filter(pk__in=Meeting.objects.order_by("pk").values("pk")[:5]).update(
+        start_time=datetime.time(22, 0), updated_at=changed_at
+    )
+    run(
+        "10 minutes later, after 1,000 clients' lead times and 5 meetings' times changed",
+        NOW + datetime.timedelta(minutes=10),
+    )
+    # For comparison: every plan read again, as every run did before plans kept marks.
+    MeetingPlan.objects.update(reminders_planned_through=None)
+    run("every plan read again (marks cleared), nothing new", NOW + datetime.timedelta(minutes=10))
+    assert Reminder.objects.count() >= rows
     section = write_section(
         "bench_reminder_planner",
         f"Reminder planner over {PLANS:,} active plans (`tests/bench/bench_reminders.py`)",
-        f"under {PLANNER_TARGET_S} s",
+        f"a run with nothing new under {NOTHING_NEW_TARGET_S} s, the first run under "
+        f"{PLANNER_TARGET_S} s",
         [
-            "| run | plans | reminder rows | seconds |",
+            "| run | plans read | rows written | seconds |",
             "|---|---:|---:|---:|",
-            f"| first: writes the rows | {PLANS:,} | {rows:,} | {planner_seconds:.1f} |",
-            f"| second: nothing new | {PLANS:,} | {added:,} | {second_seconds:.1f} |",
+            *runs,
+            "",
+            *PLANNER_NOTES,
         ],
     )
     print("\n" + section)
-    assert planner_seconds < PLANNER_TARGET_S
+    assert first < PLANNER_TARGET_S
+    assert again < NOTHING_NEW_TARGET_S
+    assert beat < NOTHING_NEW_TARGET_S
 
 
 def free_port() -> int:

@@ -12,13 +12,38 @@ import time_machine
 from celery.app.task import Task
 from django.db import IntegrityError, transaction
 
-from clients.models import ClientStatus, Recurrence, Reminder, ReminderKind, ReminderStatus
+from clients.models import (
+    ClientStatus,
+    MeetingPlan,
+    Recurrence,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from clients.services import client_update, meeting_plan_create, meeting_plan_end
-from clients.services.consent import email_consent_withdraw
-from clients.services.reminders import in_quiet_hours, reminders_claim, reminders_plan
+from clients.services.client_page import (
+    client_reminders_pause,
+    client_reminders_resume,
+    client_settings_update,
+)
+from clients.services.consent import (
+    email_consent_record,
+    email_consent_withdraw,
+    reminder_preferences_update,
+)
+from clients.services.reminders import (
+    _MeetingInWindow,
+    in_quiet_hours,
+    plans_to_remind,
+    reminders_claim,
+    reminders_plan,
+)
 from clients.tasks import plan_reminders
+from groups.importers import feed_import
+from groups.models import Feed, FeedFormat, Meeting
 from recovery.celery import app
-from tests.factories import ClientFactory, MeetingFactory
+from tests.clients.conftest import CONSENTED_AT, PLANNED_AT
+from tests.factories import ClientFactory, MeetingFactory, MeetingPlanFactory
 
 UTC = datetime.UTC
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -529,3 +554,418 @@ def test_the_planner_runs_in_a_fixed_number_of_queries_however_many_plans(
         reminders_plan(now=NOW)
 
     assert Reminder.objects.count() == 2 * plans
+
+
+# --- Incremental planning: a run reads only the plans it may have something to write for ---
+
+NEXT_TUESDAY = TUESDAY_EVENING + 7 * 24 * HOUR
+WEEK = 7 * 24 * HOUR
+
+
+def plan_again(now):
+    """One planner run at `now`, with the wall clock there too (so updated_at agrees)."""
+    with time_machine.travel(now, tick=False):
+        return reminders_plan(now=now)
+
+
+def test_a_plan_is_planned_through_its_meetings_first_start_past_the_horizon(
+    consenting_client, make_plan
+):
+    plan = make_plan()
+
+    reminders_plan(now=NOW)
+
+    plan.refresh_from_db()
+    # The window ends on Wednesday 8 April at 15:00 UTC; the next Tuesday evening is after it.
+    assert plan.reminders_planned_through == NEXT_TUESDAY
+    assert plan.reminders_client_version == consenting_client.updated_at
+    assert plan.reminders_meeting_version == plan.meeting.updated_at
+
+
+def test_a_run_with_nothing_new_reads_no_plan_and_writes_nothing(
+    consenting_client, make_plan, django_assert_num_queries
+):
+    for _ in range(3):
+        make_plan()
+    plan_again(NOW)
+
+    # One query, finding no plan to read: no insert, no marks.
+    with django_assert_num_queries(1):
+        assert reminders_plan(now=NOW + 5 * MINUTE) == 0
+
+
+def test_next_weeks_meeting_is_planned_on_the_first_run_that_finds_it_inside_the_horizon(
+    consenting_client, make_plan
+):
+    plan = make_plan()
+    plan_again(NOW)
+    # The window is [now - 12 h, now + 48 h): next Tuesday is inside once now + 48 h is past it.
+    assert plan_again(NEXT_TUESDAY - 48 * HOUR) == 0
+    assert plan_again(NEXT_TUESDAY - 48 * HOUR + 5 * MINUTE) == 2
+
+    assert {start for _plan, start, _kind, _due in planned()} == {TUESDAY_EVENING, NEXT_TUESDAY}
+    plan.refresh_from_db()
+    assert plan.reminders_planned_through == NEXT_TUESDAY + WEEK
+
+
+def test_a_plan_made_after_a_run_is_planned_on_the_next(therapist, consenting_client, make_plan):
+    make_plan()
+    plan_again(NOW)
+    meeting = MeetingFactory(day=3, start_time=datetime.time(10, 0), end_time=datetime.time(11, 0))
+    with time_machine.travel(NOW + MINUTE, tick=False):
+        plan = meeting_plan_create(
+            actor=therapist,
+            client=consenting_client,
+            meeting=meeting,
+            recurrence=Recurrence.ONCE,
+            starts_on=NOW.date(),
+        )
+
+    assert plan_again(NOW + 5 * MINUTE) == 2
+    assert set(Reminder.objects.filter(plan=plan).values_list("kind", flat=True)) == {
+        BEFORE,
+        CHECKIN,
+    }
+
+
+def test_a_longer_lead_time_plans_the_before_reminder_quiet_hours_had_left_out(
+    therapist, consenting_client, make_plan
+):
+    # Tuesday 07:30 EDT: two hours ahead is inside quiet hours, which end after it starts.
+    plan = make_plan(start_time=datetime.time(7, 30), end_time=datetime.time(8, 30))
+    start = datetime.datetime(2026, 4, 7, 11, 30, tzinfo=UTC)
+    plan_again(NOW)
+    assert not Reminder.objects.filter(plan=plan, kind=BEFORE).exists()
+
+    with time_machine.travel(NOW + MINUTE, tick=False):
+        reminder_preferences_update(
+            actor=therapist, client=consenting_client, reminder_lead_minutes=12 * 60
+        )
+    assert plan_again(NOW + 5 * MINUTE) == 1
+
+    # Twelve hours ahead: Monday 19:30 EDT, before the quiet hours.
+    assert (plan.pk, start, BEFORE, start - 12 * HOUR) in planned()
+
+
+def test_a_lead_time_set_on_the_clients_page_applies_to_the_next_meeting_planned(
+    consenting_client, make_plan
+):
+    plan = make_plan()
+    plan_again(NOW)
+    with time_machine.travel(NOW + HOUR, tick=False):
+        client_settings_update(client=consenting_client, reminder_lead_minutes=24 * 60)
+
+    plan_again(NEXT_TUESDAY - 47 * HOUR)
+
+    assert (plan.pk, NEXT_TUESDAY, BEFORE, NEXT_TUESDAY - 24 * HOUR) in planned()
+    # Tonight's, planned before the change, keeps its time.
+    assert (plan.pk, TUESDAY_EVENING, BEFORE, TUESDAY_EVENING - 2 * HOUR) in planned()
+
+
+def test_turning_checkins_on_plans_the_checkin_for_a_meeting_already_planned(
+    consenting_client, make_plan
+):
+    set_client(consenting_client, checkin_enabled=False)
+    plan = make_plan()
+    plan_again(NOW)
+    with time_machine.travel(NOW + MINUTE, tick=False):
+        client_settings_update(client=consenting_client, checkin_enabled=True)
+
+    assert plan_again(NOW + 5 * MINUTE) == 1
+
+    assert set(Reminder.objects.filter(plan=plan).values_list("kind", flat=True)) == {
+        BEFORE,
+        CHECKIN,
+    }
+
+
+def test_a_before_reminder_a_pause_left_out_is_planned_when_the_pause_ends(
+    consenting_client, make_plan
+):
+    set_client(consenting_client, reminder_lead_minutes=2 * 24 * 60)
+    plan = make_plan()
+    plan_again(NOW)
+    with time_machine.travel(NOW + 5 * MINUTE, tick=False):
+        client_reminders_pause(client=consenting_client, weeks=1)
+    pause_ends = NOW + 5 * MINUTE + WEEK  # Monday 13 April, 11:05 EDT
+
+    # Next Tuesday comes inside the horizon during the pause: its reminder two days ahead
+    # would be due during it (not planned), its check-in after it (planned).
+    plan_again(NEXT_TUESDAY - 47 * HOUR)
+    assert planned(plan=plan, occurrence_start=NEXT_TUESDAY) == {
+        (plan.pk, NEXT_TUESDAY, CHECKIN, datetime.datetime(2026, 4, 15, 8, 0, tzinfo=NEW_YORK))
+    }
+    assert plan_again(pause_ends - MINUTE) == 0
+
+    # When the pause ends the meeting is still to come: its reminder goes out at once.
+    assert plan_again(pause_ends) == 1
+    assert (plan.pk, NEXT_TUESDAY, BEFORE, pause_ends) in planned()
+
+
+def test_resuming_reminders_plans_what_the_pause_left_out(consenting_client, make_plan):
+    plan = make_plan()
+    with time_machine.travel(NOW - HOUR, tick=False):
+        client_reminders_pause(client=consenting_client, weeks=1)
+    plan_again(NOW)
+    assert not Reminder.objects.filter(plan=plan).exists()
+
+    with time_machine.travel(NOW + HOUR, tick=False):
+        client_reminders_resume(client=consenting_client)
+
+    assert plan_again(NOW + HOUR + 5 * MINUTE) == 2
+    assert {kind for _plan, _start, kind, _due in planned(plan=plan)} == {BEFORE, CHECKIN}
+
+
+def test_a_meeting_moved_by_a_feed_import_is_planned_at_its_new_time(consenting_client, make_plan):
+    feed = Feed.objects.create(
+        name="Intergroup",
+        format=FeedFormat.MEETING_GUIDE,
+        source="feed.json",
+        default_time_zone="America/New_York",
+    )
+    record = {"name": "Tuesday Night", "slug": "tuesday-night", "day": 2, "time": "19:00"}
+    with time_machine.travel(NOW - 24 * HOUR, tick=False):
+        feed_import(feed=feed, records_or_source=[record])
+    meeting = Meeting.objects.get(feed=feed)
+    plan = MeetingPlanFactory(
+        client=consenting_client,
+        meeting=meeting,
+        starts_on=datetime.date(2026, 1, 1),
+        created_at=NOW - 24 * HOUR,
+    )
+    plan_again(NOW)
+    assert {start for _plan, start, _kind, _due in planned(plan=plan)} == {TUESDAY_EVENING}
+
+    with time_machine.travel(NOW + HOUR, tick=False):
+        report = feed_import(feed=feed, records_or_source=[{**record, "time": "20:00"}])
+    assert report.updated == 1
+
+    assert plan_again(NOW + HOUR + 5 * MINUTE) == 2
+    later = TUESDAY_EVENING + HOUR
+    assert {(kind, due) for _plan, start, kind, due in planned(plan=plan) if start == later} == {
+        (BEFORE, later - 2 * HOUR),
+        (CHECKIN, datetime.datetime(2026, 4, 8, 8, 0, tzinfo=NEW_YORK)),
+    }
+
+
+def test_a_meeting_listed_again_is_planned_again(consenting_client, make_plan):
+    plan = make_plan()
+    meeting_delisted(consenting_client, plan)
+    plan_again(NOW)
+    assert not Reminder.objects.exists()
+
+    with time_machine.travel(NOW + HOUR, tick=False):
+        plan.meeting.is_active = True
+        plan.meeting.save()
+
+    assert plan_again(NOW + HOUR + 5 * MINUTE) == 2
+
+
+def test_consent_recorded_again_plans_the_occurrences_without_rows(
+    therapist, consenting_client, make_plan
+):
+    plan = make_plan()
+    with time_machine.travel(NOW - 24 * HOUR, tick=False):
+        email_consent_withdraw(client=consenting_client, actor=therapist)
+    plan_again(NOW)
+    assert not Reminder.objects.exists()
+
+    with time_machine.travel(NOW + HOUR, tick=False):
+        email_consent_record(actor=therapist, client=consenting_client)
+
+    assert plan_again(NOW + HOUR + 5 * MINUTE) == 2
+    assert {start for _plan, start, _kind, _due in planned(plan=plan)} == {TUESDAY_EVENING}
+
+
+def test_plans_past_their_end_are_no_longer_read(consenting_client, make_plan):
+    weekly = make_plan(starts_on=datetime.date(2026, 3, 1))
+    weekly.until = datetime.date(2026, 3, 31)
+    weekly.save()
+    once = make_plan(starts_on=datetime.date(2026, 3, 20))
+    once.recurrence = Recurrence.ONCE
+    once.save()
+    running = make_plan()
+
+    assert list(plans_to_remind(now=NOW)) == [running]
+
+
+@pytest.mark.parametrize(
+    "recurrence, starts_on, until",
+    [
+        (Recurrence.WEEKLY, datetime.date(2026, 2, 1), None),
+        (Recurrence.WEEKLY, datetime.date(2026, 3, 8), None),  # from the spring-forward day
+        (Recurrence.WEEKLY, datetime.date(2026, 3, 9), None),
+        (Recurrence.WEEKLY, datetime.date(2026, 2, 1), datetime.date(2026, 3, 8)),
+        (Recurrence.WEEKLY, datetime.date(2026, 2, 1), datetime.date(2026, 3, 7)),
+        (Recurrence.ONCE, datetime.date(2026, 3, 2), None),
+        (Recurrence.ONCE, datetime.date(2026, 3, 8), None),
+        (Recurrence.ONCE, datetime.date(2026, 3, 9), None),
+    ],
+)
+@pytest.mark.parametrize("start_time", [datetime.time(0, 0), datetime.time(2, 30)])
+def test_the_planners_occurrences_are_the_plans_own(
+    consenting_client, make_plan, recurrence, starts_on, until, start_time
+):
+    plan = make_plan(day=0, start_time=start_time, end_time=datetime.time(3, 30))
+    plan.recurrence, plan.starts_on, plan.until = recurrence, starts_on, until
+    # Around the spring-forward night, where 02:30 does not exist.
+    window = (SPRING_FORWARD_EVE - 7 * 24 * HOUR, SPRING_FORWARD_EVE + 48 * HOUR)
+
+    starts = _MeetingInWindow(plan.meeting, window).plan_starts(recurrence, starts_on, until)
+
+    assert starts == plan.occurrences(*window)
+
+
+# Wednesday 28 October 2026, 08:00 in New York; the clocks fall back on Sunday 1 November.
+WEEK_OF_CHANGES = datetime.datetime(2026, 10, 28, 12, 0, tzinfo=UTC)
+DAY = 24 * HOUR
+
+
+def test_incremental_planning_writes_what_reading_every_plan_on_every_run_would(therapist):
+    """Two mirrored caseloads over ten days of changes, planned by the same runs: the marks of
+    one are wiped before every run, so each run reads all its plans, as the planner did before
+    it kept marks. Both must end with the same rows, due at the same times."""
+    meetings = {
+        "tuesday": MeetingFactory(day=2, start_time=datetime.time(19, 0)),
+        "sunday_0130": MeetingFactory(
+            day=0, start_time=datetime.time(1, 30), end_time=datetime.time(2, 30)
+        ),
+        "london_wednesday": MeetingFactory(
+            day=3,
+            start_time=datetime.time(10, 0),
+            end_time=datetime.time(11, 0),
+            time_zone="Europe/London",
+        ),
+        "friday": MeetingFactory(day=5, start_time=datetime.time(19, 0)),
+    }
+    consented = {"email_consent_at": CONSENTED_AT, "email_consent_recorded_by": therapist}
+
+    def caseload():
+        clients = {
+            "ana": ClientFactory(primary_therapist=therapist, **consented),
+            "ben": ClientFactory(
+                primary_therapist=therapist,
+                time_zone="Europe/London",
+                reminder_lead_minutes=24 * 60,
+                **NO_QUIET_HOURS,
+                **consented,
+            ),
+            "cy": ClientFactory(
+                primary_therapist=therapist,
+                checkin_enabled=False,
+                reminder_lead_minutes=180,
+                **consented,
+            ),
+        }
+        made = PLANNED_AT
+
+        def plan(client, meeting, **fields):
+            fields.setdefault("starts_on", datetime.date(2026, 10, 1))
+            return MeetingPlanFactory(
+                client=clients[client], meeting=meetings[meeting], created_at=made, **fields
+            )
+
+        plans = {
+            "ana_tuesday": plan("ana", "tuesday"),
+            "ana_sunday": plan("ana", "sunday_0130", until=datetime.date(2026, 11, 3)),
+            "ben_london": plan("ben", "london_wednesday"),
+            "ben_friday": plan("ben", "friday"),
+            "ben_once": plan(
+                "ben", "tuesday", recurrence=Recurrence.ONCE, starts_on=datetime.date(2026, 11, 3)
+            ),
+            "cy_sunday": plan("cy", "sunday_0130"),
+            "cy_london": plan("cy", "london_wednesday", starts_on=datetime.date(2026, 11, 4)),
+        }
+        return clients, plans
+
+    def moved(meeting, **fields):
+        def change(_clients, _plans):
+            for name, value in fields.items():
+                setattr(meetings[meeting], name, value)
+            meetings[meeting].save()
+
+        change.shared = True
+        return change
+
+    def new_plan(clients, plans):
+        plans["cy_tuesday"] = meeting_plan_create(
+            actor=therapist,
+            client=clients["cy"],
+            meeting=meetings["tuesday"],
+            recurrence=Recurrence.WEEKLY,
+            starts_on=datetime.date(2026, 11, 3),
+        )
+
+    def on(client, service, **arguments):
+        def change(clients, _plans):
+            service(client=clients[client], **arguments)
+
+        return change
+
+    def ended(plan):
+        def change(_clients, plans):
+            meeting_plan_end(actor=therapist, plan=plans[plan])
+
+        return change
+
+    # (days from the start, the change made to each caseload, or once to a shared meeting)
+    events = [
+        (0.3, on("cy", client_reminders_pause, weeks=1)),
+        (1.1, on("ana", reminder_preferences_update, actor=therapist, reminder_lead_minutes=1440)),
+        # Ends on Friday 6 November, 02:24 UTC, with Friday's 19:00 meeting still to come.
+        (1.6, on("ben", client_reminders_pause, weeks=1)),
+        (2.0, on("cy", client_reminders_resume)),
+        (2.3, on("cy", client_settings_update, checkin_enabled=True)),
+        (4.0, on("ana", email_consent_withdraw, actor=therapist)),
+        (4.3, on("ana", email_consent_record, actor=therapist)),
+        # Tuesday 3 November is already inside the horizon when its meeting moves.
+        (5.0, moved("tuesday", start_time=datetime.time(20, 0), end_time=datetime.time(21, 0))),
+        (5.1, new_plan),
+        (6.2, on("ana", client_settings_update, **NO_QUIET_HOURS)),
+        (7.0, ended("ana_tuesday")),
+        (7.5, moved("london_wednesday", is_active=False)),
+        (8.1, moved("london_wednesday", is_active=True, start_time=datetime.time(9, 0))),
+        (
+            9.0,
+            on(
+                "cy",
+                client_update,
+                actor=therapist,
+                status=ClientStatus.DISCHARGED,
+                discharged_on=datetime.date(2026, 11, 6),
+            ),
+        ),
+    ]
+    incremental, everything = caseload(), caseload()
+    now = WEEK_OF_CHANGES
+    while now < WEEK_OF_CHANGES + 10 * DAY:
+        while events and WEEK_OF_CHANGES + events[0][0] * DAY <= now:
+            days, change = events.pop(0)
+            with time_machine.travel(WEEK_OF_CHANGES + days * DAY, tick=False):
+                for clients, plans in (incremental, everything):
+                    change(clients, plans)
+                    if getattr(change, "shared", False):
+                        break
+        MeetingPlan.objects.filter(pk__in=[plan.pk for plan in everything[1].values()]).update(
+            reminders_planned_through=None
+        )
+        plan_again(now)
+        now += 30 * MINUTE
+
+    def rows(plans):
+        label = {plan.pk: name for name, plan in plans.items()}
+        return {
+            (label[row.plan_id], row.occurrence_start, row.kind, row.due_at, row.status)
+            for row in Reminder.objects.filter(plan__in=plans.values())
+        }
+
+    assert rows(incremental[1]) == rows(everything[1])
+    # The scenario did reach the changes that need a plan read again: the Friday reminder
+    # due when Ben's pause ended, Tuesday's meeting at its new time, and the cancellations.
+    written = rows(incremental[1])
+    friday = datetime.datetime(2026, 11, 7, 0, 0, tzinfo=UTC)
+    pause_over = datetime.datetime(2026, 11, 6, 2, 30, tzinfo=UTC)  # the first run after it
+    assert ("ben_friday", friday, BEFORE, pause_over, ReminderStatus.QUEUED) in written
+    moved_tuesday = datetime.datetime(2026, 11, 4, 1, 0, tzinfo=UTC)  # 20:00 EST
+    assert "ana_tuesday" in {name for name, start, *_rest in written if start == moved_tuesday}
+    assert ReminderStatus.CANCELLED in {status for *_rest, status in written}
