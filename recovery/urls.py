@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from recovery import invitation_views, views
 from recovery.csp_reports import csp_report
@@ -34,6 +37,8 @@ urlpatterns = [
     # An invitation's one-time link; recovery.logs cuts its token out of every log line.
     path("welcome/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
     path("csp-report/", csp_report, name="csp_report"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the hashed icon.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"))),
     # For monitoring: no sign-in, no client data (recovery/health.py).
     path("healthz", healthz, name="healthz"),
     path("clients/", include("clients.urls")),

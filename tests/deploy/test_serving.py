@@ -131,6 +131,27 @@ def test_pages_name_hashed_static_files_that_are_cached_for_a_year_and_compresse
         assert gzip.decompress(packed) == plain
 
 
+def test_favicon_ico_sends_browsers_to_the_hashed_icon(server):
+    base, _log = server
+    request = urllib.request.Request(f"{base}/favicon.ico")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(request, timeout=10)
+        pytest.fail("/favicon.ico did not redirect")
+    except urllib.error.HTTPError as error:
+        assert error.code == 302
+        location = error.headers["Location"]
+    assert re.fullmatch(r"/static/img/favicon\.[0-9a-f]{12}\.svg", location), location
+    status, headers, _body = get(f"{base}{location}")
+    assert status == 200
+    assert headers["Content-Type"].startswith("image/svg+xml")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def test_an_unhashed_or_missing_static_name_is_a_404_not_the_app(server):
     base, _log = server
     assert get(f"{base}/static/css/nothing-here.css")[0] == 404

@@ -31,6 +31,7 @@ PUBLIC = {
     "",  # the home page sends everyone to sign-in
     "sign-in/",
     "csp-report/",
+    "favicon.ico",
     "welcome/<str:token>/",
     "meetings/published/",
     "meetings/published/<slug:slug>/",

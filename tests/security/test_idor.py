@@ -77,6 +77,7 @@ ROUTES = {
     "sign-in/": NoIds(),
     "sign-out/": NoIds(),
     "csp-report/": NoIds(),
+    "favicon.ico": NoIds(),
     "healthz": Monitoring(),
     # A person's own account: sign-in security and the session, never anyone else's.
     "account/security/": NoIds(),
