@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -130,3 +131,33 @@ class Stack:
 def database_url(name: str) -> str:
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def deployment_env(folder: Path, database: str, **settings: str) -> dict[str, str]:
+    """What a deployment's processes get: this process's environment without its own test
+    settings, then DJANGO_DEBUG=0, fresh keys, the named database on DATABASE_URL's server,
+    Redis, state under `folder`, TLS ended by a proxy in front, REQUIRE_2FA and mail to
+    loopback. `settings` add to or override these."""
+    from cryptography.fernet import Fernet
+
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", "CI"}
+        and not key.startswith(("DJANGO_", "SECURE_", "EMAIL_", "GUNICORN_", "WEB_"))
+    }
+    return {
+        **environ,
+        "DJANGO_SETTINGS_MODULE": "recovery.settings",
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": database_url(database),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "VAR_DIR": str(folder / "var"),
+        "STATIC_ROOT": str(folder / "static"),
+        "TRUST_X_FORWARDED_PROTO": "1",
+        "REQUIRE_2FA": "1",
+        "EMAIL_HOST": "127.0.0.1",
+        **settings,
+    }

@@ -36,7 +36,7 @@ import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.smtp import SinkHandler
-from tests.stack import BIN, ROOT, Stack, database_url, free_port, wait_for
+from tests.stack import BIN, ROOT, Stack, database_url, deployment_env, free_port, wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE_CONFIG = ROOT / "deploy" / "nginx" / "recovery-bridge.conf"
@@ -192,7 +192,6 @@ def smtp_sink():
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, smtp_sink):
     import psycopg
-    from cryptography.fernet import Fernet
 
     controller, _handler = smtp_sink
     folder = tmp_path_factory.mktemp("production")
@@ -202,39 +201,22 @@ def stack(tmp_path_factory, smtp_sink):
         conn.execute(f'CREATE DATABASE "{name}"')
     queue = f"rb-deploy-{uuid.uuid4().hex[:8]}"
     app_port = free_port()
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        # This process's own test settings are not the deployment's.
-        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", "CI"}
-        and not key.startswith(("DJANGO_", "SECURE_", "EMAIL_", "GUNICORN_"))
-    }
     stack = Stack(folder=folder, env={}, https=free_port(), http=free_port())
-    stack.env = {
-        **environ,
-        "DJANGO_SETTINGS_MODULE": "recovery.settings",
-        "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ALLOWED_HOSTS": "localhost",
-        "SITE_URL": stack.site_url,
-        "DATABASE_URL": database_url(name),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "CELERY_QUEUE": queue,
-        "VAR_DIR": str(folder / "var"),
-        "STATIC_ROOT": str(folder / "static"),
-        "TRUST_X_FORWARDED_PROTO": "1",
-        "TRUSTED_PROXIES": "1",
-        "REQUIRE_2FA": "1",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(controller.port),
-        "DEFAULT_FROM_EMAIL": "reminders@localhost",
+    stack.env = deployment_env(
+        folder,
+        name,
+        SITE_URL=stack.site_url,
+        ALLOWED_HOSTS="localhost",
+        CELERY_QUEUE=queue,
+        TRUSTED_PROXIES="1",
+        EMAIL_PORT=str(controller.port),
+        DEFAULT_FROM_EMAIL="reminders@localhost",
         # A heartbeat a second, stale after four: the test sees a dead worker in seconds.
-        "HEARTBEAT_SECONDS": "1",
-        "HEALTH_HEARTBEAT_STALE_SECONDS": "4",
-        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
-        "WEB_CONCURRENCY": "2",
-    }
+        HEARTBEAT_SECONDS="1",
+        HEALTH_HEARTBEAT_STALE_SECONDS="4",
+        GUNICORN_BIND=f"127.0.0.1:{app_port}",
+        WEB_CONCURRENCY="2",
+    )
     try:
         # The deploy steps of the README, in order.
         stack.manage("migrate", "--noinput")
@@ -274,6 +256,23 @@ def stack(tmp_path_factory, smtp_sink):
 
 
 ADMIN_PASSWORD = "a long admin passphrase 2026"
+
+
+def email_text(sink, address: str, stack: Stack, *, what: str) -> str:
+    """The plain text of the first email the sink took for `address`, once it arrives."""
+    email = wait_for(
+        lambda: next((m for m in sink.received if address in m.rcpt_tos), None),
+        timeout=60,
+        what=what,
+        logs=stack,
+    )
+    return email.message.get_body(preferencelist=("plain",)).get_content()
+
+
+def chromium(playwright):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
 
 
 def enrol_two_factor(page) -> None:
@@ -324,13 +323,7 @@ invitation_create(actor=admin, practice=admin.practice, email="jamie@bayside.exa
                   role="therapist")
 """
     )
-    invitation = wait_for(
-        lambda: next((m for m in sink.received if "jamie@bayside.example" in m.rcpt_tos), None),
-        timeout=60,
-        what="the invitation email from the worker",
-        logs=stack,
-    )
-    text = invitation.message.get_body(preferencelist=("plain",)).get_content()
+    text = email_text(sink, "jamie@bayside.example", stack, what="the invitation email")
     link = re.search(rf"{re.escape(stack.site_url)}/welcome/\S+/", text).group(0)
 
     errors: list[str] = []
@@ -339,11 +332,7 @@ invitation_create(actor=admin, practice=admin.practice, email="jamie@bayside.exa
         # A thread of its own: the browser tests' session may already run Playwright's
         # sync API (and its event loop) in this one.
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_ARGS,
-            )
+            browser = chromium(playwright)
             context = browser.new_context(ignore_https_errors=True, base_url=stack.site_url)
             context.set_default_timeout(15_000)
             page = context.new_page()
@@ -498,21 +487,13 @@ def test_the_reminders_link_opens_the_clients_own_page_on_the_production_stack(s
     from playwright.sync_api import expect, sync_playwright
 
     _controller, sink = smtp_sink
-    email = wait_for(
-        lambda: next((m for m in sink.received if "robin@client.example" in m.rcpt_tos), None),
-        timeout=60,
-        what="the reminder email",
-        logs=stack,
-    )
-    text = email.message.get_body(preferencelist=("plain",)).get_content()
+    text = email_text(sink, "robin@client.example", stack, what="the reminder email")
     link = re.search(rf"{re.escape(stack.site_url)}/r/p/\S+/", text).group(0)
     errors: list[str] = []
 
     def in_the_browser() -> dict:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
+            browser = chromium(playwright)
             context = browser.new_context(ignore_https_errors=True)
             context.set_default_timeout(15_000)
             page = context.new_page()
