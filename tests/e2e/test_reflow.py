@@ -302,6 +302,8 @@ def to_printed_record(page, w):
     page.get_by_label("Printable page").check()
     page.get_by_role("button", name="Record the disclosure and export").click()
     expect(page.locator("#part2-notice")).to_be_visible()
+    # Measured once the page and its stylesheets have loaded, not while it still lays out.
+    page.wait_for_load_state("load")
 
 
 def to_own_page(page, w):
