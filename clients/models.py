@@ -513,6 +513,13 @@ class NoteTheme(models.Model):
                 include=["client", "theme", "intensity"],
                 name="note_theme_session_date",
             ),
+            # The same for one therapist's caseload: each of their clients' themes in the
+            # period, a short range per client. (A practice's read DashboardThemeDay.)
+            models.Index(
+                fields=["client", "session_date"],
+                include=["theme", "intensity"],
+                name="note_theme_client_date",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["note", "theme"], name="note_theme_once"),
@@ -1091,6 +1098,14 @@ class OutcomeMeasure(models.Model):
                 condition=Q(is_first=True) | Q(is_latest=True),
                 name="outcome_series_ends",
             ),
+            # The dashboard's share measured lately (clients.dashboard_outcomes): the clients
+            # whose latest measure of some instrument is recent, from a short range.
+            models.Index(
+                fields=["administered_on"],
+                include=["client"],
+                condition=Q(is_latest=True),
+                name="outcome_latest_when",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1232,3 +1247,163 @@ class ClientPageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.at:%Y-%m-%d %H:%M}"
+
+
+# The dashboard's summaries (clients.dashboard). Database triggers keep them, in the same
+# transaction as every write to the rows they sum, whichever code writes (services, bulk
+# inserts, the admin, a migration): see migration 0018_dashboard_summaries, which installs
+# one set of triggers for PostgreSQL (per statement, over its transition tables) and one for
+# SQLite (per row). Nothing in Python writes them; tests check them against the source rows.
+
+
+class DashboardThemeDay(models.Model):
+    """How often each resistance theme was voiced in a practice on each session day, and its
+    summed intensity: the practice-wide theme counts read a few hundred of these instead of
+    every NoteTheme of the period."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    theme = models.ForeignKey(ResistanceTheme, on_delete=models.CASCADE, related_name="+")
+    session_date = models.DateField()
+    times = models.IntegerField()
+    intensity_sum = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "session_date", "theme"], name="dashboard_theme_day_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.times} × theme {self.theme_id} on {self.session_date:%Y-%m-%d}"
+
+
+class DashboardAttendanceSpell(models.Model):
+    """A client's stretch of attended meetings with no gap of 29 days or more: from the first
+    attended occurrence to the last. Any 30-day window that overlaps the stretch holds one of
+    its meetings (no gap inside is that long), so "attended in the window" is a comparison
+    of two instants per spell instead of a look at every attendance row. The end of the
+    client's previous spell lets a window that overlaps two spells count the client once."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    previous_last_at = models.DateTimeField(null=True)
+
+    # The gap that starts a new spell; it must stay under the shortest window (30 local days,
+    # 29 days 23 hours across a DST change), which the dashboard's figures rely on.
+    GAP = datetime.timedelta(days=29)
+
+    class Meta:
+        indexes = [
+            # The attendance share of a practice, or of one therapist's caseload: the spells
+            # reaching into its 26 windows.
+            models.Index(
+                fields=["practice", "last_at"],
+                include=["client", "first_at", "previous_last_at"],
+                name="dashboard_spell_practice",
+            ),
+            models.Index(
+                fields=["client", "last_at"],
+                include=["first_at", "previous_last_at"],
+                name="dashboard_spell_client",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attended {self.first_at:%Y-%m-%d} to {self.last_at:%Y-%m-%d}"
+
+
+class DashboardLadderMove(models.Model):
+    """Each ladder move with the step before it and whether it is the client's latest (by
+    day, then when recorded, then id): the funnel counts moves up and down in a period and
+    where each client stands now without a window over every client's history."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="dashboard_moves")
+    reached_on = models.DateField()
+    step = models.PositiveSmallIntegerField()
+    previous_step = models.PositiveSmallIntegerField(null=True)
+    is_latest = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["practice", "reached_on"],
+                include=["client", "step", "previous_step"],
+                name="dashboard_move_when",
+            ),
+            models.Index(
+                fields=["client"],
+                include=["step"],
+                condition=Q(is_latest=True),
+                name="dashboard_move_latest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.previous_step} to {self.step} on {self.reached_on:%Y-%m-%d}"
+
+
+class DashboardReminderHour(models.Model):
+    """Per practice and hour (UTC): reminders sent in it (by when sent) and reminders failed
+    (by when due). "The last 30 days" reads 720 of these and the few rows of its first,
+    partial hour."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    hour_start = models.DateTimeField()
+    sent = models.IntegerField()
+    failed = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "hour_start"], name="dashboard_reminder_hour_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.failed} failed from {self.hour_start:%Y-%m-%d %H:00}"
+
+
+class DashboardClientNotes(models.Model):
+    """A client's latest session day, and latest day with a lapse flagged, over all their
+    notes: the drifting list decides "no session lately" and "lapse flagged lately" from one
+    row per client, and sorts by the last session without a look at every client's notes."""
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="dashboard_notes"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    last_session_on = models.DateField()
+    last_lapse_on = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"Last session {self.last_session_on:%Y-%m-%d}"
+
+
+class DashboardMissedMeeting(models.Model):
+    """A copy of each attendance record marked missed, with its client and practice: the
+    drifting list counts each client's missed meetings of the last 30 days from one index,
+    without joining every plan of the practice."""
+
+    attendance = models.OneToOneField(
+        Attendance, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    occurrence_start = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["practice", "occurrence_start"],
+                include=["client"],
+                name="dashboard_missed_practice",
+            ),
+            models.Index(fields=["client", "occurrence_start"], name="dashboard_missed_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed {self.occurrence_start:%Y-%m-%d %H:%M}"
