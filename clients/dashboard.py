@@ -1,6 +1,14 @@
 """The caseload dashboard's figures. Every one is computed in the database (aggregates,
 conditional counts, subqueries), so the page runs the same number of queries at 50 clients
 and at 5,000. Reads only: names and figures, never note text.
+
+Most figures read the summaries the database keeps beside the rows they sum (clients.models,
+DashboardThemeDay and after: triggers write them in the same transaction as each write to
+their rows, so they are never behind the rows). The per-client ones (attendance spells,
+missed meetings, ladder moves, each client's note days) serve any set of clients; the
+per-practice ones (themes per day, reminders per hour) serve a whole practice, and a
+narrower set, such as one therapist's caseload, reads its own clients' rows instead: a
+small share of the practice's.
 """
 
 import datetime
@@ -10,27 +18,32 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    Avg,
+    BooleanField,
     Count,
-    Exists,
+    ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, Lag
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import (
     Attendance,
-    AttendanceStatus,
     Client,
     ClientStatus,
-    LadderMove,
+    DashboardAttendanceSpell,
+    DashboardLadderMove,
+    DashboardMissedMeeting,
+    DashboardReminderHour,
+    DashboardThemeDay,
     LadderStep,
     NoteStatus,
     NoteTheme,
@@ -38,10 +51,13 @@ from clients.models import (
     ReminderStatus,
     SessionNote,
 )
+from clients.selectors import clients_visible_to
 from recovery.models import Role, User
 
 WEEKS = 26
 ATTENDANCE_DAYS = 30
+REMINDER_DAYS = 30
+HOUR = datetime.timedelta(hours=1)
 
 
 @dataclass
@@ -50,12 +66,38 @@ class Period:
     end: datetime.date
 
 
-def _latest_step():
-    return Subquery(
-        LadderMove.objects.filter(client=OuterRef("pk"))
-        .order_by("-reached_on", "-created_at", "-id")
-        .values("step")[:1]
-    )
+@dataclass(frozen=True)
+class Scope:
+    """The clients the figures cover, and, when they are a whole practice, which one: its
+    figures then come from the practice's summaries."""
+
+    clients: QuerySet[Client]
+    practice_id: int | None = None
+
+    @classmethod
+    def of(cls, user: User, *, therapist: User | None) -> "Scope":
+        """A manager's whole practice, or one therapist's caseload (a therapist's own)."""
+        clients = clients_visible_to(user)
+        if therapist is not None:
+            return cls(clients.filter(primary_therapist=therapist))
+        if user.role in (Role.MANAGER, Role.ADMIN):
+            return cls(clients, practice_id=user.practice_id)
+        return cls(clients)
+
+    def rows(self, queryset: QuerySet, client: str = "client") -> QuerySet:
+        """The rows of these clients (reached through `client`). A whole practice's by its id:
+        on the row itself for a summary, else on the joined client, which lets the database
+        look up just the clients of the rows it reads instead of hashing every client."""
+        if self.practice_id is None:
+            return queryset.filter(**{f"{client}__in": self.clients})
+        if any(field.name == "practice" for field in queryset.model._meta.fields):
+            return queryset.filter(practice_id=self.practice_id)
+        return queryset.filter(**{f"{client}__practice_id": self.practice_id})
+
+
+def _scope(clients: "QuerySet[Client] | Scope") -> Scope:
+    # A plain queryset is any set of clients: its figures read their own rows.
+    return clients if isinstance(clients, Scope) else Scope(clients)
 
 
 def active_per_therapist(practice_id: int, therapist: User | None) -> list[dict]:
@@ -71,37 +113,25 @@ def active_per_therapist(practice_id: int, therapist: User | None) -> list[dict]
     )
 
 
-def funnel(clients: QuerySet[Client], period: Period) -> dict:
-    """Active clients at each ladder step now, and moves up or down in the period."""
+def funnel(clients: "QuerySet[Client] | Scope", period: Period) -> dict:
+    """Active clients at each ladder step now, and moves up or down in the period. Two
+    queries, over DashboardLadderMove: each move with the step before it, the latest flagged.
+    """
+    scope = _scope(clients)
     now_counts = dict(
-        clients.filter(status=ClientStatus.ACTIVE)
-        .annotate(step=Coalesce(_latest_step(), Value(0), output_field=IntegerField()))
+        scope.clients.filter(status=ClientStatus.ACTIVE)
+        .annotate(
+            latest=FilteredRelation("dashboard_moves", condition=Q(dashboard_moves__is_latest=True))
+        )
         .order_by()
-        .values_list("step")
+        .values_list(Coalesce("latest__step", Value(0), output_field=IntegerField()))
         .annotate(n=Count("id"))
     )
-    # Each move's previous step by a window over the clients' whole ladder history (one
-    # sort, not a lookup per move); only then are the period's moves counted.
-    moves = (
-        LadderMove.objects.filter(client__in=clients)
-        .annotate(
-            previous=Window(
-                Lag("step"),
-                partition_by=[F("client_id")],
-                order_by=[F("reached_on").asc(), F("created_at").asc(), F("id").asc()],
-            )
-        )
-        .aggregate(
-            up=Count(
-                "id",
-                filter=Q(reached_on__range=(period.start, period.end))
-                & (Q(previous__lt=F("step")) | Q(previous__isnull=True)),
-            ),
-            down=Count(
-                "id",
-                filter=Q(reached_on__range=(period.start, period.end), previous__gt=F("step")),
-            ),
-        )
+    moves = scope.rows(
+        DashboardLadderMove.objects.filter(reached_on__range=(period.start, period.end))
+    ).aggregate(
+        up=Count("id", filter=Q(previous_step__isnull=True) | Q(previous_step__lt=F("step"))),
+        down=Count("id", filter=Q(previous_step__gt=F("step"))),
     )
     steps = [(0, "Not started"), *LadderStep.choices]
     return {
@@ -114,10 +144,11 @@ def funnel(clients: QuerySet[Client], period: Period) -> dict:
     }
 
 
-def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list[dict]:
+def attendance_share(clients: "QuerySet[Client] | Scope", *, today: datetime.date) -> list[dict]:
     """Week by week for the last 26 weeks: the share of the clients active at the week's end
     (on the caseload by then, not yet discharged) who attended at least one meeting in the 30
-    days up to and including its last day. Two queries."""
+    days up to and including its last day. One query."""
+    scope = _scope(clients)
     ends = [today - datetime.timedelta(weeks=index) for index in range(WEEKS - 1, -1, -1)]
     tz = timezone.get_current_timezone()
     # 30 days counting the week's last day: from midnight 29 days before it.
@@ -126,30 +157,17 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
     def local_midnight(day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
-    # Bounds as instants, so the database compares indexed values instead of converting
-    # every row's time to a local date 26 times; one range in WHERE keeps the scan short.
+    # Bounds as instants, so the database compares stored values instead of converting
+    # every row's time to a local date 26 times.
     windows = [
         (local_midnight(end - month), local_midnight(end + datetime.timedelta(days=1)))
         for end in ends
     ]
-    if connection.vendor == "postgresql":
-        attended = _attended_by_window_postgresql(clients, ends, windows)
-    else:
-        attended = _attended_by_window(clients, ends, windows)
-    active = clients.aggregate(
-        **{
-            f"w{index}": Count(
-                "id",
-                filter=Q(created_at__lt=stop)
-                & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
-            )
-            for index, (end, (_start, stop)) in enumerate(zip(ends, windows, strict=True))
-        }
-    )
+
+    active, attended = _attendance_by_window(scope, ends, windows)
     rows = []
     for index, end in enumerate(ends):
-        base = active[f"w{index}"]
-        attended_count = attended[index]
+        base, attended_count = active[index], attended[index]
         rows.append(
             {
                 "week_ending": end,
@@ -161,169 +179,135 @@ def attendance_share(clients: QuerySet[Client], *, today: datetime.date) -> list
     return rows
 
 
-def _attended_by_window(
-    clients: QuerySet[Client],
+def _attendance_by_window(
+    scope: Scope,
     ends: list[datetime.date],
     windows: list[tuple[datetime.datetime, datetime.datetime]],
-) -> list[int]:
-    """For each window, the clients active at its end (added before it closed, not discharged
-    by its last day) with an attended meeting in it: a conditional distinct count per window.
+) -> tuple[list[int], list[int]]:
+    """Per window: the clients active at its end (added before it closed, not discharged by
+    its last day), and those of them with an attended meeting in it.
+
+    A client attended in a window when one of their spells (DashboardAttendanceSpell)
+    overlaps it: no gap inside a spell is as long as a window. Of two spells overlapping one
+    window, only the earlier counts: the later one's previous spell ends inside the window.
+    As the windows' bounds all rise with the week, each condition holds for a run of windows,
+    from the first one to some window or from some window to the last: each spell (and each
+    client, for the denominator) is counted for one range of windows [lo, hi), found by
+    counting the bounds below its instants. The query returns how many share each range, a
+    few hundred rows, spread over the windows here.
     """
-    # From the clients to their attended meetings in the windows, so "still active at the
-    # week's end" (as in the denominator) reads the joined client row itself.
-    attendance = "meeting_plans__attendances__occurrence_start"
-    counts = clients.filter(
-        meeting_plans__attendances__status=AttendanceStatus.ATTENDED,
-        **{f"{attendance}__gte": windows[0][0], f"{attendance}__lt": windows[-1][1]},
-    ).aggregate(
-        **{
-            f"w{index}": Count(
-                "id",
-                distinct=True,
-                filter=Q(**{f"{attendance}__gte": start, f"{attendance}__lt": stop})
-                & Q(created_at__lt=stop)
-                & (Q(discharged_on__isnull=True) | Q(discharged_on__gt=end)),
-            )
-            for index, (end, (start, stop)) in enumerate(zip(ends, windows, strict=True))
-        }
-    )
-    return [counts[f"w{index}"] for index in range(len(windows))]
-
-
-def _attended_by_window_postgresql(
-    clients: QuerySet[Client],
-    ends: list[datetime.date],
-    windows: list[tuple[datetime.datetime, datetime.datetime]],
-) -> list[int]:
-    """The same figures as `_attended_by_window`, a quarter of the time at practice scale.
-
-    The conditional distinct counts test every attendance row against every window and sort
-    each window's clients apart (about 110 ms at 5,000 clients). Here each row is placed once:
-    `width_bucket` finds, by binary search over the sorted window bounds, the stretch of time
-    the row falls in, and every stretch has a precomputed bitmask of the windows covering it.
-    The masks are OR-ed per plan (before any join, as the covering index on attendance holds
-    the plan), then per client, where two more masks drop the windows the client was not
-    active at the end of: those closing before they were added, and those ending on or after
-    their discharge. The sum of each bit is that window's count. A test checks it against the
-    portable version on random data.
-    """
-    if len(windows) > 62:
-        raise ValueError("a window per bit of a bigint")
-    bounds = sorted({bound for window in windows for bound in window})
-    # width_bucket(x, bounds) = the number of bounds <= x: row i of `stretches` (1-based in
-    # SQL) is [bounds[i - 1], bounds[i]), and its mask has a bit for each window covering it.
-    stretches = [
-        sum(1 << index for index, (start, stop) in enumerate(windows) if start <= low < stop)
-        for low in bounds[:-1]
-    ]
-    # A client discharged on day D was active at the end of the windows ending before D:
-    # width_bucket over the day after each end counts those windows, the first ones.
-    after_ends = [end + datetime.timedelta(days=1) for end in ends]
-    # A client added at instant T is counted from the first window closing after T:
-    # width_bucket over the windows' closing instants counts the ones before, to drop.
+    starts = [start for start, _stop in windows]
     stops = [stop for _start, stop in windows]
+    # Discharged on day D: active at the end of the windows ending before D.
+    after_ends = [end + datetime.timedelta(days=1) for end in ends]
+    ops, postgresql = connection.ops, connection.vendor == "postgresql"
+    # Filled in the order the placeholders appear in the SQL below, as its pieces are built.
+    params: list = []
+
+    def below(column: str, bounds: list, kind: str) -> str:
+        """How many of the (rising) bounds are at or below the column's value."""
+        if postgresql:
+            params.append(bounds)
+            return f"width_bucket({column}, %s::{kind}[])"
+        adapt = ops.adapt_datefield_value if kind == "date" else ops.adapt_datetimefield_value
+        params.extend(adapt(bound) for bound in bounds)
+        return "(" + " + ".join(f"({column} >= %s)" for _bound in bounds) + ")"
+
+    greatest, least = ("greatest", "least") if postgresql else ("max", "min")
     try:
-        client_ids, client_params = clients.order_by().values("id").query.sql_with_params()
+        if scope.practice_id is not None:
+            spell_scope, spell_params = "s.practice_id = %s", [scope.practice_id]
+            client_scope, client_params = "c.practice_id = %s", [scope.practice_id]
+        else:
+            ids, ids_params = scope.clients.order_by().values("id").query.sql_with_params()
+            spell_scope, spell_params = f"c.id IN ({ids})", list(ids_params)
+            client_scope, client_params = spell_scope, spell_params
     except EmptyResultSet:  # clients.none()
-        return [0] * len(windows)
-    attendance, plan, client = (
-        Attendance._meta.db_table,
-        Attendance._meta.get_field("plan").related_model._meta.db_table,
-        Client._meta.db_table,
+        return [0] * len(windows), [0] * len(windows)
+    spell, client = DashboardAttendanceSpell._meta.db_table, Client._meta.db_table
+    spell_lo = (
+        f"{greatest}({below('s.first_at', stops, 'timestamptz')},"
+        f" {below('c.created_at', stops, 'timestamptz')},"
+        f" coalesce({below('s.previous_last_at', starts, 'timestamptz')}, 0))"
     )
-    sums = ", ".join(f"coalesce(sum((mask >> {index}) & 1), 0)" for index in range(len(windows)))
+    spell_hi = (
+        f"{least}({below('s.last_at', starts, 'timestamptz')},"
+        f" coalesce({below('c.discharged_on', after_ends, 'date')}, {len(windows)}))"
+    )
+    params += spell_params + [ops.adapt_datetimefield_value(starts[0])]
+    params += [ops.adapt_datetimefield_value(stops[-1])]
+    client_lo = below("c.created_at", stops, "timestamptz")
+    client_hi = f"coalesce({below('c.discharged_on', after_ends, 'date')}, {len(windows)})"
+    params += client_params
     sql = f"""
-        WITH per_plan AS (
-            SELECT a.plan_id,
-                   bit_or((%s::bigint[])[width_bucket(a.occurrence_start, %s::timestamptz[])])
-                       AS mask
-            FROM {attendance} a
-            WHERE a.status = %s AND a.occurrence_start >= %s AND a.occurrence_start < %s
-              AND a.plan_id IN (SELECT id FROM {plan} WHERE client_id IN ({client_ids}))
-            GROUP BY a.plan_id
-        ), per_client AS (
-            SELECT bit_or(per_plan.mask)
-                   & ((1::bigint << width_bucket(coalesce(c.discharged_on, 'infinity'::date),
-                                                 %s::date[])) - 1)
-                   & ((1::bigint << %s) - (1::bigint << width_bucket(c.created_at,
-                                                                     %s::timestamptz[])))
-                       AS mask
-            FROM per_plan
-            JOIN {plan} p ON p.id = per_plan.plan_id
-            JOIN {client} c ON c.id = p.client_id
-            GROUP BY c.id
-        )
-        SELECT {sums} FROM per_client
+        SELECT 1, lo, hi, count(*) FROM (
+            SELECT {spell_lo} AS lo, {spell_hi} AS hi
+            FROM {spell} s JOIN {client} c ON c.id = s.client_id
+            WHERE {spell_scope} AND s.last_at >= %s AND s.first_at < %s
+        ) spells WHERE lo < hi GROUP BY lo, hi
+        UNION ALL
+        SELECT 0, lo, hi, count(*) FROM (
+            SELECT {client_lo} AS lo, {client_hi} AS hi FROM {client} c WHERE {client_scope}
+        ) clients WHERE lo < hi GROUP BY lo, hi
     """
-    params = [
-        stretches,
-        bounds,
-        AttendanceStatus.ATTENDED,
-        bounds[0],
-        bounds[-1],
-        *client_params,
-        after_ends,
-        len(windows),
-        stops,
-    ]
+    counts = ([0] * len(windows), [0] * len(windows))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [int(count) for count in cursor.fetchone()]
+        for attended, lo, hi, number in cursor.fetchall():
+            for index in range(lo, hi):
+                counts[attended][index] += number
+    return counts
 
 
 def drifting(
-    clients: QuerySet[Client], *, now: datetime.datetime, limit: int | None = None
+    clients: "QuerySet[Client] | Scope", *, now: datetime.datetime, limit: int | None = None
 ) -> tuple[int, list[dict]]:
     """Active clients who missed planned meetings, flagged a lapse lately, or have had no
     session for a while (thresholds in settings), each with the reasons; longest unseen
     first. Returns (how many in all, the first `limit` of them)."""
+    scope = _scope(clients)
     today = timezone.localdate(now)
     missed_since = now - datetime.timedelta(days=settings.DRIFT_MISSED_WINDOW_DAYS)
-    # Which clients drift is decided by three uncorrelated subqueries, each read once through
-    # an index (PostgreSQL hashes them); the per-client figures shown are then looked up for
-    # the rows on the page only.
-    missed_recently = Attendance.objects.filter(
-        status=AttendanceStatus.MISSED, occurrence_start__gte=missed_since
-    )
+    # Which clients drift is decided on each active client's row and its DashboardClientNotes
+    # (latest session, latest lapse), and one uncorrelated subquery over the copies of missed
+    # meetings, one index range (PostgreSQL hashes it); how many each missed is then looked
+    # up for the rows on the page only.
+    missed_recently = DashboardMissedMeeting.objects.filter(occurrence_start__gte=missed_since)
     missed_often = (
-        missed_recently.order_by()
-        .values("plan__client")
-        .annotate(n=Count("id"))
+        scope.rows(missed_recently)
+        .order_by()
+        .values("client")
+        .annotate(n=Count("*"))
         .filter(n__gte=settings.DRIFT_MISSED_MEETINGS)
-        .values("plan__client")
+        .values("client")
     )
-    lapse = SessionNote.objects.filter(
-        lapse_reported=True,
-        session_date__gte=today - datetime.timedelta(days=settings.DRIFT_LAPSE_DAYS),
-    )
+    lapse_since = today - datetime.timedelta(days=settings.DRIFT_LAPSE_DAYS)
     quiet_since = today - datetime.timedelta(days=settings.DRIFT_NO_SESSION_DAYS)
-    seen_lately = SessionNote.objects.filter(session_date__gte=quiet_since).values("client")
     # "No session in 21 days" needs 21 days on the caseload: added on quiet_since or before.
     quiet_added_before = datetime.datetime.combine(
         quiet_since + datetime.timedelta(days=1),
         datetime.time.min,
         tzinfo=timezone.get_current_timezone(),
     )
-    long_unseen = ~Q(pk__in=seen_lately) & Q(created_at__lt=quiet_added_before)
+    # No note at all is no summary row: never seen.
+    long_unseen = (
+        Q(dashboard_notes__isnull=True) | Q(dashboard_notes__last_session_on__lt=quiet_since)
+    ) & Q(created_at__lt=quiet_added_before)
     missed = (
-        missed_recently.filter(plan__client=OuterRef("pk"))
+        missed_recently.filter(client=OuterRef("pk"))
         .order_by()
-        .values("plan__client")
-        .annotate(n=Count("id"))
+        .values("client")
+        .annotate(n=Count("*"))
         .values("n")
     )
-    last_session = (
-        SessionNote.objects.filter(client=OuterRef("pk"))
-        .order_by("-session_date")
-        .values("session_date")[:1]
-    )
+    lapse = Q(dashboard_notes__last_lapse_on__gte=lapse_since)
     rows = (
-        clients.filter(status=ClientStatus.ACTIVE)
-        .filter(Q(pk__in=missed_often) | Q(pk__in=lapse.values("client")) | long_unseen)
+        scope.clients.filter(status=ClientStatus.ACTIVE)
+        .filter(Q(pk__in=missed_often) | lapse | long_unseen)
         .annotate(
             missed=Coalesce(Subquery(missed), Value(0), output_field=IntegerField()),
-            lapse=Exists(lapse.filter(client=OuterRef("pk"))),
-            last_session=Subquery(last_session),
+            lapse=ExpressionWrapper(lapse, output_field=BooleanField()),
+            last_session=F("dashboard_notes__last_session_on"),
             # How many drift in all, on every row: the count and the page in one query.
             total=Window(Count("id")),
         )
@@ -360,59 +344,103 @@ def months_of(period: Period) -> list[datetime.date]:
     return months
 
 
-def themes(clients: QuerySet[Client], period: Period) -> dict:
+def themes(clients: "QuerySet[Client] | Scope", period: Period) -> dict:
     """Each theme voiced in the period: how often, how strongly on average, and how often in
-    each month (which barriers grow or fade). One pass: the months are conditional counts."""
+    each month (which barriers grow or fade). One pass: the months are conditional sums."""
+    scope = _scope(clients)
     months = months_of(period)
     next_months = [*months[1:], (months[-1] + datetime.timedelta(days=32)).replace(day=1)]
-    # NoteTheme carries its note's client and day, so this reads one index, joining no notes.
+    in_period = Q(session_date__range=(period.start, period.end))
+    if scope.practice_id is not None:
+        # A few hundred rows: the practice's themes summed per day.
+        rows = DashboardThemeDay.objects.filter(in_period, practice_id=scope.practice_id)
+        times, intensity = "times", "intensity_sum"
+    else:
+        # NoteTheme carries its note's client and day: one index, joining no notes.
+        rows = NoteTheme.objects.filter(in_period, client__in=scope.clients)
+        times, intensity = None, "intensity"
+
+    def voiced(condition: Q | None = None):
+        if times:
+            return Coalesce(Sum(times, filter=condition), 0)
+        return Count("id", filter=condition)
+
     rows = list(
-        NoteTheme.objects.filter(client__in=clients, session_date__range=(period.start, period.end))
         # By theme, not by name: a practice's own theme may share a curated one's name.
-        .values("theme", "theme__name")
+        rows.values("theme", "theme__name")
         .annotate(
-            times=Count("id"),
-            intensity=Avg("intensity"),
+            voiced=voiced(),
+            summed=Sum(intensity),
             **{
-                f"month{index}": Count(
-                    "id", filter=Q(session_date__gte=first, session_date__lt=after)
-                )
+                f"month{index}": voiced(Q(session_date__gte=first, session_date__lt=after))
                 for index, (first, after) in enumerate(zip(months, next_months, strict=True))
             },
         )
-        .order_by("-times", "theme__name", "theme")
+        .filter(voiced__gt=0)
+        .order_by("-voiced", "theme__name", "theme")
     )
     for row in rows:
+        row["times"] = row.pop("voiced")
+        row["intensity"] = row.pop("summed") / row["times"]
         row["by_month"] = [row.pop(f"month{index}") for index in range(len(months))]
     return {"months": months, "overall": rows}
 
 
-def reminders_summary(clients: QuerySet[Client], *, now: datetime.datetime) -> dict:
-    since = now - datetime.timedelta(days=30)
+def reminders_summary(clients: "QuerySet[Client] | Scope", *, now: datetime.datetime) -> dict:
+    """Reminders sent and failed in the last 30 days, and answers clients gave by link."""
+    scope = _scope(clients)
+    since = now - datetime.timedelta(days=REMINDER_DAYS)
     sent = Q(status=ReminderStatus.SENT, sent_at__gte=since)
     failed = Q(status=ReminderStatus.FAILED, due_at__gte=since)
-    counts = (
-        Reminder.objects.of_clients(clients)
-        .filter(sent | failed)
-        .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
-    )
+    if scope.practice_id is not None:
+        # The first, partial hour from the reminders themselves; every hour after it from
+        # the practice's hourly sums.
+        hour = since.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+        edge = hour if hour == since else hour + HOUR
+        practice = Q(plan__client__practice_id=scope.practice_id) | Q(
+            measure_request__client__practice_id=scope.practice_id
+        )
+        counts = (
+            Reminder.objects.filter(practice)
+            .filter((sent & Q(sent_at__lt=edge)) | (failed & Q(due_at__lt=edge)))
+            .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
+        )
+        hours = DashboardReminderHour.objects.filter(
+            practice_id=scope.practice_id, hour_start__gte=edge
+        ).aggregate(sent=Coalesce(Sum("sent"), 0), failed=Coalesce(Sum("failed"), 0))
+        counts = {key: counts[key] + hours[key] for key in ("sent", "failed")}
+    else:
+        # A meeting's reminders through its plan, a questionnaire's through its request:
+        # apart, each joins from the clients down one index (together, an OR across two
+        # outer joins reads every reminder).
+        counts = (
+            Reminder.objects.filter(plan__client__in=scope.clients)
+            .filter(sent | failed)
+            .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
+        )
+        questionnaires = (
+            Reminder.objects.filter(measure_request__client__in=scope.clients)
+            .filter(sent | failed)
+            .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
+        )
+        counts = {key: counts[key] + questionnaires[key] for key in ("sent", "failed")}
     # Answers clients gave by one-click link, even where their therapist later recorded the
     # same meeting (which makes the therapist's record the one that counts for attendance).
     counts["answered"] = Attendance.objects.filter(
-        plan__client__in=clients, client_answered_at__gte=since
+        plan__client__in=scope.clients, client_answered_at__gte=since
     ).count()
     return counts
 
 
 def unsigned_notes(
-    clients: QuerySet[Client], *, author: User | None, now: datetime.datetime
+    clients: "QuerySet[Client] | Scope", *, author: User | None, now: datetime.datetime
 ) -> list[dict]:
     """Drafts still unsigned 48 hours (settings.UNSIGNED_NOTE_HOURS) after the session day
     ended in the practice's zone, per author: the one who has to sign. With `author`, that
     therapist's drafts only, whoever's caseload the client is on now."""
     cutoff = timezone.localdate(now - datetime.timedelta(hours=settings.UNSIGNED_NOTE_HOURS))
-    drafts = SessionNote.objects.filter(
-        client__in=clients, status=NoteStatus.DRAFT, session_date__lt=cutoff
+    drafts = _scope(clients).rows(
+        SessionNote.objects.filter(status=NoteStatus.DRAFT, session_date__lt=cutoff)
     )
     if author is not None:
         drafts = drafts.filter(author=author)

@@ -14,11 +14,12 @@ practice's zone), each over the span its heading names.
 """
 
 import datetime
-import statistics
 from collections import defaultdict
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FilteredRelation, FloatField, Q, QuerySet, Window
 
+from clients.dashboard import Scope, _scope
 from clients.models import Client, ClientStatus, Instrument, OutcomeMeasure
 from clients.outcomes import PHQ9
 
@@ -73,35 +74,67 @@ def barc10_change(clients: QuerySet[Client]) -> list[dict]:
     history counts, not the page's date range: first to latest is the change over treatment.
 
     One query over the flagged ends of each series (`is_first`, `is_latest`, kept by
-    OutcomeMeasure.save()), one row per client with two or more; the medians are then
-    taken in Python.
+    OutcomeMeasure.save()), each client's first and latest joined side by side: on
+    PostgreSQL the medians come out of it, one row per therapist; SQLite, which has no
+    median, counts each therapist's changes and the medians are taken here from the counts.
     """
-    rows = (
-        OutcomeMeasure.objects.filter(client__in=clients, instrument=Instrument.BARC10)
-        .filter(Q(is_first=True) | Q(is_latest=True))
-        .values("client_id", "client__primary_therapist_id", "client__primary_therapist__full_name")
-        .annotate(
-            ends=Count("id"),
-            first=Sum("total", filter=Q(is_first=True)),
-            latest=Sum("total", filter=Q(is_latest=True)),
+    barc10 = Q(outcomes__instrument=Instrument.BARC10)
+    pairs = (
+        clients.annotate(
+            first=FilteredRelation("outcomes", condition=barc10 & Q(outcomes__is_first=True)),
+            # A client's only measure is both first and latest: no change, no row.
+            latest=FilteredRelation(
+                "outcomes",
+                condition=barc10 & Q(outcomes__is_latest=True, outcomes__is_first=False),
+            ),
         )
-        # A client's only measure is both first and latest: one row, no change.
-        .filter(ends=2)
+        .filter(first__id__isnull=False, latest__id__isnull=False)
         .order_by()
-        .values_list(
-            "client__primary_therapist_id",
-            "client__primary_therapist__full_name",
-            "first",
-            "latest",
-        )
     )
-    changes: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for therapist_id, name, first, latest in rows:
-        changes[(name, therapist_id)].append(latest - first)
+    change = F("latest__total") - F("first__total")
+    therapist = ("primary_therapist_id", "primary_therapist__full_name")
+    if connection.vendor == "postgresql":
+        rows = pairs.values_list(*therapist).annotate(clients=Count("id"), median=_Median(change))
+        medians = {(name, pk): (number, median) for pk, name, number, median in rows}
+    else:
+        counts: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        for pk, name, value, number in pairs.values_list(*therapist, change).annotate(
+            clients=Count("id")
+        ):
+            counts[(name, pk)].append((value, number))
+        medians = {
+            key: (sum(number for _value, number in values), _median(values))
+            for key, values in counts.items()
+        }
     return [
-        {"therapist": name, "clients": len(values), "median": _points(statistics.median(values))}
-        for (name, _therapist_id), values in sorted(changes.items())
+        {"therapist": name, "clients": number, "median": _points(median)}
+        for (name, _therapist_id), (number, median) in sorted(medians.items())
     ]
+
+
+class _Median(Aggregate):
+    """PostgreSQL's median: the middle value, or the mean of the two in the middle."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _median(counts: list[tuple[int, int]]) -> float:
+    """The median of values given as (value, how many times), as statistics.median gives it."""
+    ordered = sorted(counts)
+    total = sum(number for _value, number in ordered)
+
+    def at(position: int) -> int:
+        for value, number in ordered:
+            if position < number:
+                return value
+            position -= number
+        raise IndexError(position)
+
+    if total % 2:
+        return at(total // 2)
+    return (at(total // 2 - 1) + at(total // 2)) / 2
 
 
 def _points(value: float) -> int | float:
@@ -109,19 +142,21 @@ def _points(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def phq9_concerns(clients: QuerySet[Client], *, limit: int | None = None) -> tuple[int, list[dict]]:
+def phq9_concerns(
+    clients: "QuerySet[Client] | Scope", *, limit: int | None = None
+) -> tuple[int, list[dict]]:
     """Active clients whose latest PHQ-9 is moderately severe or severe, or carries the safety
     flag (item 9 above 0), with their primary therapist: flagged first, then the highest
     totals. Only the latest PHQ-9 decides (by day, then id: of two on one day, the one
     entered later): a severe one followed by a mild one is not listed.
     Returns (how many in all, the first `limit` of them). One query.
     """
+    measures = OutcomeMeasure.objects.filter(
+        client__status=ClientStatus.ACTIVE, instrument=Instrument.PHQ9, is_latest=True
+    )
     rows = (
-        OutcomeMeasure.objects.filter(
-            client__in=clients.filter(status=ClientStatus.ACTIVE),
-            instrument=Instrument.PHQ9,
-            is_latest=True,
-        )
+        _scope(clients)
+        .rows(measures)
         .filter(Q(band__in=PHQ9_CONCERN_BANDS) | Q(safety_flag=True))
         .annotate(found=Window(Count("id")))  # how many in all, on every row of the page
         .order_by(

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET
 
 from clients import dashboard, dashboard_outcomes
 from clients.models import OutcomeMeasure
-from clients.selectors import clients_visible_to
 from groups.feeds import stale_feeds
 from groups.models import Feed
 from recovery.models import Role, User
@@ -116,31 +115,33 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
         start=data.get("start") or today - DEFAULT_PERIOD, end=data.get("end") or today
     )
     therapist = data.get("therapist") or (user if user.role == Role.THERAPIST else None)
-    clients = clients_visible_to(user)
-    if therapist is not None:
-        clients = clients.filter(primary_therapist=therapist)
-    now = timezone.now()
-    figures = {
-        "therapists": dashboard.active_per_therapist(user.practice_id, therapist),
-        "funnel": dashboard.funnel(clients, period),
-        "attendance": dashboard.attendance_share(clients, today=today),
-        # The page lists the 50 longest unseen; the CSV has everyone.
-        "drifting": dashboard.drifting(
-            clients, now=now, limit=None if request.GET.get("csv") else DRIFTING_SHOWN
-        ),
-        "themes": dashboard.themes(clients, period),
-        "reminders": dashboard.reminders_summary(clients, now=now),
-        "unsigned": dashboard.unsigned_notes(clients_visible_to(user), author=therapist, now=now),
-        # The page lists the 50 highest PHQ-9s; the CSV has everyone.
-        "outcomes": dashboard_outcomes.outcome_figures(
-            clients, today=today, phq9_limit=None if request.GET.get("csv") else PHQ9_SHOWN
-        ),
-    }
     table = request.GET.get("csv")
     if table is not None and table not in TABLES:
         raise Http404("No such table.")
+    scope = dashboard.Scope.of(user, therapist=therapist)
+    now = timezone.now()
+    # The page lists the 50 longest unseen and the 50 highest PHQ-9s; a CSV has everyone.
+    limit = None if table else DRIFTING_SHOWN
+    phq9_limit = None if table else PHQ9_SHOWN
+    # Each figure, computed only when asked for: a CSV file needs its own table alone.
+    compute = {
+        "therapists": lambda: dashboard.active_per_therapist(user.practice_id, therapist),
+        "funnel": lambda: dashboard.funnel(scope, period),
+        "attendance": lambda: dashboard.attendance_share(scope, today=today),
+        "drifting": lambda: dashboard.drifting(scope, now=now, limit=limit),
+        "themes": lambda: dashboard.themes(scope, period),
+        "reminders": lambda: dashboard.reminders_summary(scope, now=now),
+        # Drafts are their author's to sign, whoever's caseload the client is on now.
+        "unsigned": lambda: dashboard.unsigned_notes(
+            dashboard.Scope.of(user, therapist=None), author=therapist, now=now
+        ),
+        "measured": lambda: dashboard_outcomes.measured_recently(scope.clients, today=today),
+        "barc10": lambda: dashboard_outcomes.barc10_change(scope.clients),
+        "phq9": lambda: dashboard_outcomes.phq9_concerns(scope, limit=phq9_limit),
+    }
+    figures = {name: figure() for name, figure in compute.items() if table in (None, name)}
     # Named clients with a clinical figure beside each: a read of each one's record.
-    listed = figures["outcomes"]["phq9"] if table in (None, "phq9") else []
+    _phq9_total, listed = figures.get("phq9", (0, []))
     audit_listed(
         actor=user,
         model=OutcomeMeasure,
@@ -149,6 +150,14 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
     )
     if table is not None:
         return _export(table, figures)
+    phq9_total, phq9 = figures.pop("phq9")
+    figures["outcomes"] = {
+        "measured": figures.pop("measured"),
+        "barc10": figures.pop("barc10"),
+        "phq9": phq9,
+        "phq9_total": phq9_total,
+        "recent_days": dashboard_outcomes.RECENT_DAYS,
+    }
     charts = {
         "funnel": {
             "labels": [row["label"] for row in figures["funnel"]["rows"]],
@@ -252,20 +261,19 @@ def _export(table: str, figures: dict) -> HttpResponse:
             ["therapist", f"notes unsigned after {settings.UNSIGNED_NOTE_HOURS} hours"],
             [[r["author__full_name"], r["notes"]] for r in figures["unsigned"]],
         )
-    outcomes = figures["outcomes"]
     if table == "measured":
-        measured = outcomes["measured"]
+        measured = figures["measured"]
         return _csv(
             table,
-            ["active clients", f"measured in the last {outcomes['recent_days']} days", "share %"]
-            + ["since"],
+            ["active clients", f"measured in the last {dashboard_outcomes.RECENT_DAYS} days"]
+            + ["share %", "since"],
             [[measured["active"], measured["measured"], measured["share"], measured["since"]]],
         )
     if table == "barc10":
         return _csv(
             table,
             ["therapist", "clients with two or more", "median change"],
-            [[r["therapist"], r["clients"], r["median"]] for r in outcomes["barc10"]],
+            [[r["therapist"], r["clients"], r["median"]] for r in figures["barc10"]],
         )
     if table == "phq9":
         return _csv(
@@ -280,7 +288,7 @@ def _export(table: str, figures: dict) -> HttpResponse:
                     r["band"],
                     "yes" if r["safety_flag"] else "no",
                 ]
-                for r in outcomes["phq9"]
+                for r in figures["phq9"][1]
             ],
         )
     raise Http404("No such table.")

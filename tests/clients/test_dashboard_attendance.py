@@ -1,15 +1,14 @@
-"""The attendance share's PostgreSQL path (bitmasks over the window bounds) against the
-portable one (a conditional distinct count per window), on random data built to sit on the
-edges: occurrences at the very bounds of windows, discharges on window ends, daylight-saving
-weeks, clients added as a window closes, another practice's rows, statuses other than
-attended."""
+"""The attendance share, read from the attendance spells the database keeps, against its
+definition computed here from the attendance rows themselves, on random data built to sit on
+the edges: occurrences at the very bounds of windows, gaps of about 29 days between them,
+discharges on window ends, daylight-saving weeks, clients added as a window closes, another
+practice's rows, statuses other than attended. On SQLite and on PostgreSQL."""
 
 import datetime
 import random
 import zoneinfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from clients import dashboard
@@ -101,27 +100,78 @@ def build(rng: random.Random, today: datetime.date) -> tuple[list[Client], list]
     return clients, therapists
 
 
+def by_definition(clients, ends, windows) -> list[tuple[int, int]]:
+    """(active, attended) per window, from the rows: the plain reading of the figure."""
+    counts = []
+    for end, (start, stop) in zip(ends, windows, strict=True):
+        active = [
+            client
+            for client in clients
+            if client.created_at < stop
+            and (client.discharged_on is None or client.discharged_on > end)
+        ]
+        attended = Attendance.objects.filter(
+            plan__client__in=active,
+            status=AttendanceStatus.ATTENDED,
+            occurrence_start__gte=start,
+            occurrence_start__lt=stop,
+        )
+        counts.append((len(active), attended.values("plan__client").distinct().count()))
+    return counts
+
+
 @pytest.mark.parametrize("today", TODAYS)
 @pytest.mark.parametrize("seed", range(3))
-def test_the_postgresql_path_agrees_with_the_portable_one(db, today, seed):
-    if connection.vendor != "postgresql":
-        pytest.skip("the bitmask path is PostgreSQL's; set DATABASE_URL=postgres://...")
+def test_the_spells_give_the_share_its_definition_gives(db, today, seed):
     rng = random.Random(seed)
     _clients, therapists = build(rng, today)
     ends, windows = windows_for(today)
-    querysets = [
-        Client.objects.all(),
-        Client.objects.filter(practice=therapists[0].practice),
+    practice = therapists[0].practice
+    scopes = [
+        dashboard.Scope(Client.objects.filter(practice=practice), practice_id=practice.pk),
+        Client.objects.filter(practice=practice),
         Client.objects.filter(primary_therapist=therapists[1]),
+        Client.objects.all(),
         Client.objects.none(),
     ]
-    counts = []
+    shares = []
     with timezone.override(NEW_YORK):
-        for clients in querysets:
-            portable = dashboard._attended_by_window(clients, ends, windows)
-            fast = dashboard._attended_by_window_postgresql(clients, ends, windows)
-            assert fast == portable
-            counts.append(portable)
-    everyone, _practice, _caseload, nobody = counts
-    assert len(set(everyone)) > 3, "the data exercised too little"
-    assert nobody == [0] * 26
+        for scope in scopes:
+            clients = scope.clients if isinstance(scope, dashboard.Scope) else scope
+            rows = dashboard.attendance_share(scope, today=today)
+            assert [row["week_ending"] for row in rows] == ends
+            got = [(row["active"], row["attended"]) for row in rows]
+            assert got == by_definition(list(clients), ends, windows)
+            shares.append(got)
+    whole_practice, _same, _caseload, everyone, nobody = shares
+    assert len({attended for _active, attended in everyone}) > 3, "the data exercised too little"
+    assert nobody == [(0, 0)] * 26
+
+
+def test_a_gap_of_29_days_is_two_spells_yet_a_window_counts_the_client_once(db):
+    """Meetings 29 days apart make two spells; a window holding both counts the client once,
+    and one falling between them (a 30-day window cannot) would count them not at all."""
+    today = datetime.date(2026, 11, 27)
+    ends, windows = windows_for(today)
+    client = ClientFactory()
+    Client.objects.filter(pk=client.pk).update(
+        created_at=windows[0][0] - datetime.timedelta(days=9)
+    )
+    client.refresh_from_db()
+    plan = MeetingPlanFactory(client=client)
+    first = windows[-1][0] + datetime.timedelta(hours=1)
+    for at in (first, first + datetime.timedelta(days=29)):
+        Attendance.objects.create(
+            plan=plan,
+            occurrence_start=at,
+            status=AttendanceStatus.ATTENDED,
+            reported_by=ReportedBy.CLIENT,
+            reported_at=at,
+        )
+    with timezone.override(NEW_YORK):
+        rows = dashboard.attendance_share(Client.objects.all(), today=today)
+    assert [row["attended"] for row in rows] == [
+        attended for _active, attended in by_definition([client], ends, windows)
+    ]
+    # Both meetings in the last window, each alone in some before it.
+    assert [row["attended"] for row in rows][-6:] == [0, 1, 1, 1, 1, 1]
