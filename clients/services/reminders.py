@@ -8,12 +8,14 @@ lets mail systems drop the rare repeat.
 """
 
 import datetime
+import functools
 import logging
 import random
 import smtplib
 import socket
 import traceback
 import zoneinfo
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -439,6 +441,12 @@ def reminders_claim(
     }
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # A claim waits for the disk, whatever the dispatcher's session says (see
+                # _outcomes_not_waiting_for_the_disk): it is what keeps a second dispatcher
+                # away, and its flush takes every outcome written before it to disk too.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO on")
             ids = list(
                 candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
             )
@@ -487,20 +495,45 @@ class Outcome:
     skipped: int = 0
 
 
-def _mark(pk: int, claimed_at: datetime.datetime, **fields) -> bool:
-    """Write the outcome only if the row is still ours (sending, our claim)."""
-    return bool(
-        Reminder.objects.filter(pk=pk, status=ReminderStatus.SENDING, claimed_at=claimed_at).update(
-            **fields
-        )
+_REMINDER_FIELDS = {field.name: field for field in Reminder._meta.concrete_fields}
+
+
+@functools.lru_cache(maxsize=32)
+def _mark_sql(vendor: str, names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    column = {name: quote(field.column) for name, field in _REMINDER_FIELDS.items()}
+    assignments = ", ".join(f"{column[name]} = %s" for name in names)
+    return (
+        f"UPDATE {quote(Reminder._meta.db_table)} SET {assignments} "
+        f"WHERE {column['id']} = %s AND {column['status']} = %s AND {column['claimed_at']} = %s"
     )
+
+
+def _mark(pk: int, claimed_at: datetime.datetime, **fields) -> bool:
+    """Write the outcome only if the row is still ours (sending, our claim): one UPDATE.
+
+    Written as SQL: the ORM compiles each UPDATE in Python, which took 0.5 s of CPU for 1,000
+    of them against 0.15 s this way; at 300 emails a second an email has 3.3 ms in all. Values
+    go through their fields as the ORM's would.
+    """
+    values = [
+        _REMINDER_FIELDS[name].get_db_prep_save(value, connection) for name, value in fields.items()
+    ]
+    claimed = _REMINDER_FIELDS["claimed_at"].get_db_prep_value(claimed_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _mark_sql(connection.vendor, tuple(fields)),
+            [*values, pk, ReminderStatus.SENDING.value, claimed],
+        )
+        return cursor.rowcount == 1
 
 
 def _with_everything_an_email_needs():
-    # Both kinds of row: a meeting reminder's plan, or a questionnaire's request.
+    # Both kinds of row: a meeting reminder's plan, or a questionnaire's request. Encrypted
+    # text no email shows is left out, not decrypted for nothing.
     return Reminder.objects.select_related(
         "plan__client__practice", "plan__meeting__program", "measure_request__client__practice"
-    )
+    ).defer("plan__why", "plan__client__notes", "measure_request__client__notes")
 
 
 def _too_late(reminder: Reminder, now: datetime.datetime) -> str:
@@ -573,12 +606,13 @@ def reminder_deliver(
             )
             outcome.cancelled += 1
         else:
+            # The row was read after our claim and is ours since: its count is current.
             _mark(
                 reminder_id,
                 claimed_at,
                 status=ReminderStatus.QUEUED,
                 due_at=resume,
-                attempts=F("attempts") - 1,
+                attempts=reminder.attempts - 1,
             )
             outcome.skipped += 1
         return
@@ -653,6 +687,33 @@ def _renew(claims: list[tuple[int, datetime.datetime]]) -> list[tuple[int, datet
     ]
 
 
+@contextmanager
+def _outcomes_not_waiting_for_the_disk():
+    """On PostgreSQL, the outcomes this session writes (sent, retry, failed, cancelled) commit
+    without waiting for their WAL to reach the disk: a durable commit per email cost 1-10 ms
+    of fsync here (a dispatch of 2,000 emails took 26 s, 77 emails/s), more than building
+    and sending it.
+
+    What it gives up: a crash of the PostgreSQL server itself (not of a worker) may lose the
+    outcomes of the last moments, at most since the last claim (a batch; each claim commits
+    durably, which flushes every outcome before it) and at most 3 x wal_writer_delay (0.6 s
+    by default). A lost "sent" leaves its row in `sending`: after the lease it goes out again
+    with the same Message-ID, the one repeat the design already allows for a worker that dies
+    between the server's acceptance and the mark. A worker's own crash loses nothing more
+    than before: the server has the UPDATE as soon as the worker has sent it.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> Outcome:
     """Claim and send due reminders in batches over one SMTP connection, until none are due
     or the time budget (under beat's one-minute interval) is spent."""
@@ -660,29 +721,30 @@ def reminders_dispatch(*, batch_size: int = 100, time_budget: float = 50.0) -> O
     started = timezone.now()
     mail_connection = get_connection()
     try:
-        while (timezone.now() - started).total_seconds() < time_budget:
-            claimed = reminders_claim(now=timezone.now(), limit=batch_size)
-            if not claimed:
-                break
-            # One query for the whole batch, read after the claim.
-            loaded = _with_everything_an_email_needs().in_bulk([pk for pk, _at in claimed])
-            while claimed:
-                if not _claim_still_safe(claimed[0][1]):
-                    # A slow batch nears its lease: renew what is still ours before another
-                    # dispatcher could take it over and send the same reminders.
-                    claimed = _renew(claimed)
-                    for reminder_id, renewed_at in claimed:
-                        if reminder_id in loaded:
-                            loaded[reminder_id].claimed_at = renewed_at
-                    continue
-                (reminder_id, claimed_at), claimed = claimed[0], claimed[1:]
-                reminder_deliver(
-                    reminder_id=reminder_id,
-                    claimed_at=claimed_at,
-                    mail_connection=mail_connection,
-                    outcome=outcome,
-                    reminder=loaded.get(reminder_id),
-                )
+        with _outcomes_not_waiting_for_the_disk():
+            while (timezone.now() - started).total_seconds() < time_budget:
+                claimed = reminders_claim(now=timezone.now(), limit=batch_size)
+                if not claimed:
+                    break
+                # One query for the whole batch, read after the claim.
+                loaded = _with_everything_an_email_needs().in_bulk([pk for pk, _at in claimed])
+                while claimed:
+                    if not _claim_still_safe(claimed[0][1]):
+                        # A slow batch nears its lease: renew what is still ours before another
+                        # dispatcher could take it over and send the same reminders.
+                        claimed = _renew(claimed)
+                        for reminder_id, renewed_at in claimed:
+                            if reminder_id in loaded:
+                                loaded[reminder_id].claimed_at = renewed_at
+                        continue
+                    (reminder_id, claimed_at), claimed = claimed[0], claimed[1:]
+                    reminder_deliver(
+                        reminder_id=reminder_id,
+                        claimed_at=claimed_at,
+                        mail_connection=mail_connection,
+                        outcome=outcome,
+                        reminder=loaded.get(reminder_id),
+                    )
     finally:
         mail_connection.close()
     return outcome

@@ -5,6 +5,7 @@ named instants, except in the races, where two threads meet on real time.
 """
 
 import datetime
+import email.policy
 import logging
 import random
 import re
@@ -14,12 +15,14 @@ import time
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 
+import icalendar
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -793,6 +796,136 @@ def test_one_reminder_that_cannot_be_built_fails_alone_and_the_others_go_out(
     broken.refresh_from_db()
     assert "ValueError: a template that does not render" in broken.last_error
     assert len(smtp_sink.messages) == 1
+
+
+# --- What makes a dispatch cheap, and what it must not change --------------------------------
+
+
+def loaded(reminder):
+    """As the dispatcher loads it, after the claim."""
+    return reminders_service._with_everything_an_email_needs().get(pk=reminder.pk)
+
+
+@pytest.mark.parametrize(
+    "name, sender, meeting_name",
+    [
+        ("Riley", "Harbor Counseling", "Tuesday Night Group"),
+        # Non-ASCII words in every header that carries them, and lines too long for one line.
+        ("Zoë Ångström-Łukasz 山田", "Clinique Été «Santé» " * 4, "Réunion du mardi soir " * 5),
+    ],
+)
+@pytest.mark.parametrize("discreet", [True, False])
+@pytest.mark.parametrize("kind", [BEFORE, CHECKIN])
+def test_a_reminder_is_written_as_the_standard_library_writes_it(
+    make_plan, consenting_client, practice, name, sender, meeting_name, discreet, kind
+):
+    """ONE_LINE_HEADERS writes short ASCII headers itself; every byte must be as compat32's."""
+    consenting_client.preferred_name, consenting_client.discreet_mode = name, discreet
+    consenting_client.save()
+    practice.email_sender_name = sender
+    practice.save()
+    reminder = queue_reminder(make_plan(name=meeting_name), kind=kind)
+
+    with time_machine.travel(SEND_AT, tick=False):
+        message = emails.reminder_email(loaded(reminder)).message()
+    ours = message.as_bytes(linesep="\r\n")
+    message.policy = email.policy.compat32
+    theirs = message.as_bytes(linesep="\r\n")
+
+    assert ours == theirs
+    assert len({part.get_boundary() for part in message.walk() if part.is_multipart()}) == (
+        2 if kind == BEFORE else 1
+    )
+
+
+@pytest.mark.parametrize(
+    "time_zone, start",
+    [
+        ("America/New_York", TUESDAY_EVENING),
+        # Weeks that straddle a change of the clocks, in both directions and hemispheres.
+        ("America/New_York", datetime.datetime(2026, 3, 10, 23, 0, tzinfo=UTC)),
+        ("Europe/London", datetime.datetime(2026, 10, 27, 19, 0, tzinfo=UTC)),
+        ("Australia/Sydney", datetime.datetime(2026, 4, 7, 9, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_calendar_file_is_the_one_icalendar_builds_with_its_time_zone(
+    make_plan, time_zone, start
+):
+    reminder = loaded(
+        queue_reminder(make_plan(time_zone=time_zone), occurrence_start=start, due_at=start)
+    )
+
+    ics = emails.reminder_ics(reminder)
+    again = emails.reminder_ics(reminder)  # the time zone now comes from the cache
+
+    # What the calendar file was before the cache: icalendar adds the VTIMEZONE itself.
+    calendar = icalendar.Calendar.from_ical(ics)
+    calendar.subcomponents = [part for part in calendar.subcomponents if part.name != "VTIMEZONE"]
+    local = start.astimezone(zoneinfo.ZoneInfo(time_zone))
+    calendar.add_missing_timezones(
+        first_date=local.date() - datetime.timedelta(days=7),
+        last_date=(local + reminder.plan.meeting.duration).date() + datetime.timedelta(days=7),
+    )
+    assert ics == again == calendar.to_ical()
+    assert [tz.tz_name for tz in calendar.timezones] == [time_zone]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # claims really commit
+def test_dispatch_writes_outcomes_without_waiting_for_the_disk_and_claims_with_it(
+    smtp_sink, make_plan, monkeypatch
+):
+    """PostgreSQL: a crash of the server may lose the last outcomes (a repeat with the same
+    Message-ID after the lease), never a claim; the session's setting is put back after."""
+    needs_postgresql()
+    queue_reminder(make_plan())
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    seen = {}
+    claim, mark = reminders_service.reminders_claim, reminders_service._mark
+
+    def claiming(**kwargs):
+        seen["before the claim"] = setting()
+        return claim(**kwargs)
+
+    def marking(pk, claimed_at, **fields):
+        seen[fields["status"]] = setting()
+        return mark(pk, claimed_at, **fields)
+
+    monkeypatch.setattr(reminders_service, "reminders_claim", claiming)
+    monkeypatch.setattr(reminders_service, "_mark", marking)
+    with time_machine.travel(SEND_AT, tick=False):
+        assert reminders_dispatch() == Outcome(sent=1)
+
+    assert seen == {"before the claim": "off", ReminderStatus.SENT: "off"}
+    assert setting() == "on"
+
+
+def test_the_claim_itself_commits_with_the_disk(make_plan):
+    needs_postgresql()
+    queue_reminder(make_plan())
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    with CaptureQueriesContext(connection) as queries:
+        reminders_claim(now=SEND_AT)
+
+    assert "SET LOCAL synchronous_commit TO on" in [query["sql"] for query in queries]
+
+
+def test_a_mark_is_refused_for_a_row_that_is_no_longer_ours(make_plan):
+    reminder = queue_reminder(make_plan())
+    [(pk, claimed_at)] = reminders_claim(now=SEND_AT)
+
+    assert not reminders_service._mark(pk, claimed_at - SECOND, status=ReminderStatus.SENT)
+    assert reminders_service._mark(
+        pk, claimed_at, status=ReminderStatus.SENT, sent_at=SEND_AT, last_error=""
+    )
+    assert not reminders_service._mark(pk, claimed_at, status=ReminderStatus.FAILED)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.sent_at) == (ReminderStatus.SENT, SEND_AT)
 
 
 # --- Races (PostgreSQL: SKIP LOCKED and real row locks) -------------------------------------
