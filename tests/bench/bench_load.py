@@ -91,8 +91,8 @@ for user in User.objects.filter(role=Role.THERAPIST).order_by("pk")[:{therapists
 print(json.dumps(rounds))
 """
 
-# Reminders due now for meetings a day ahead, to clients who consented and keep no quiet
-# hours, so every one goes out during the run.
+# Reminders due now for meetings a day ahead, to clients with an address who consented and
+# keep no quiet hours, so every one goes out during the run.
 REMINDERS_DUE = """
 import datetime
 from django.utils import timezone
@@ -102,6 +102,7 @@ from recovery.models import Role, User
 now = timezone.now()
 therapist = User.objects.filter(role=Role.THERAPIST).first()
 Client.objects.update(
+    contact_email="client@client.example",
     email_consent_at=now, email_consent_recorded_by=therapist, email_consent_text="Yes.",
     email_consent_withdrawn_at=None, quiet_hours_start=datetime.time(0),
     quiet_hours_end=datetime.time(0), status="active", discharged_on=None,
