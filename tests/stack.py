@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -120,6 +121,10 @@ class Stack:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
     def tail(self) -> str:
         out = []
         for log in sorted(self.folder.glob("*.log")):
@@ -161,3 +166,23 @@ def deployment_env(folder: Path, database: str, **settings: str) -> dict[str, st
         "EMAIL_HOST": "127.0.0.1",
         **settings,
     }
+
+
+@contextlib.contextmanager
+def own_database_and_queue(prefix: str):
+    """A new PostgreSQL database on DATABASE_URL's server and a Celery queue name of its own,
+    for one deployment; the database is dropped and the queue emptied afterwards."""
+    import psycopg
+    import redis
+
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    queue = f"{prefix.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+    admin_url = database_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name, queue
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)

@@ -17,17 +17,22 @@ skips with the reason otherwise.
 
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
 from tests.bench.results import write_section
-from tests.stack import BIN, Stack, database_url, deployment_env, free_port, wait_for
+from tests.stack import (
+    BIN,
+    Stack,
+    deployment_env,
+    free_port,
+    own_database_and_queue,
+    wait_for,
+)
 
 WRK = shutil.which("wrk")
 THERAPISTS = 16
@@ -166,59 +171,47 @@ end
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import psycopg
-
-    folder = tmp_path_factory.mktemp("load")
-    name = f"rb_load_{os.getpid()}_{secrets.token_hex(3)}"
-    admin_url = database_url("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    port, smtp_port = free_port(), free_port()
-    queue = f"rb-load-{uuid.uuid4().hex[:8]}"
-    stack = Stack(folder=folder, env={})
-    stack.env = deployment_env(
-        folder,
-        name,
-        ALLOWED_HOSTS="localhost",
-        SITE_URL="https://localhost",
-        CELERY_QUEUE=queue,
-        EMAIL_PORT=str(smtp_port),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        # Access logs off: a line per request to a file is not what is being measured.
-        GUNICORN_ACCESS_LOG="/dev/null",
-    )
-    try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("collectstatic", "--noinput")
-        stack.manage("seed_scale", *(str(part) for item in SEED.items() for part in item))
-        stack.start(
-            "smtp",
-            sys.executable,
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            f"127.0.0.1:{smtp_port}",
-            "-c",
-            "aiosmtpd.handlers.Sink",
+    with own_database_and_queue("rb_load") as (name, queue):
+        folder = tmp_path_factory.mktemp("load")
+        port, smtp_port = free_port(), free_port()
+        stack = Stack(folder=folder, env={})
+        stack.env = deployment_env(
+            folder,
+            name,
+            ALLOWED_HOSTS="localhost",
+            SITE_URL="https://localhost",
+            CELERY_QUEUE=queue,
+            EMAIL_PORT=str(smtp_port),
+            GUNICORN_BIND=f"127.0.0.1:{port}",
+            # Access logs off: a line per request to a file is not what is being measured.
+            GUNICORN_ACCESS_LOG="/dev/null",
         )
-        stack.start("web", str(BIN / "gunicorn"), "recovery.wsgi")
-        stack.start_worker("worker")
-        wait_for(
-            lambda: _status(port, "/sign-in/") == 200,
-            timeout=60,
-            what="gunicorn to answer",
-            logs=stack,
-        )
-        yield stack, port
-    finally:
-        for process_name in list(stack.processes):
-            stack.stop(process_name)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        import redis
-
-        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
+        try:
+            stack.manage("migrate", "--noinput")
+            stack.manage("collectstatic", "--noinput")
+            stack.manage("seed_scale", *(str(part) for item in SEED.items() for part in item))
+            stack.start(
+                "smtp",
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"127.0.0.1:{smtp_port}",
+                "-c",
+                "aiosmtpd.handlers.Sink",
+            )
+            stack.start("web", str(BIN / "gunicorn"), "recovery.wsgi")
+            stack.start_worker("worker")
+            wait_for(
+                lambda: _status(port, "/sign-in/") == 200,
+                timeout=60,
+                what="gunicorn to answer",
+                logs=stack,
+            )
+            yield stack, port
+        finally:
+            stack.stop_all()
 
 
 def _status(port: int, path: str, cookie: str = "") -> int:

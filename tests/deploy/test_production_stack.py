@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -28,7 +27,6 @@ import ssl
 import subprocess
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,7 +34,15 @@ import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.smtp import SinkHandler
-from tests.stack import BIN, ROOT, Stack, database_url, deployment_env, free_port, wait_for
+from tests.stack import (
+    BIN,
+    ROOT,
+    Stack,
+    deployment_env,
+    free_port,
+    own_database_and_queue,
+    wait_for,
+)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE_CONFIG = ROOT / "deploy" / "nginx" / "recovery-bridge.conf"
@@ -191,68 +197,56 @@ def smtp_sink():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, smtp_sink):
-    import psycopg
-
-    controller, _handler = smtp_sink
-    folder = tmp_path_factory.mktemp("production")
-    name = f"rb_deploy_{os.getpid()}_{secrets.token_hex(3)}"
-    admin_url = database_url("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    queue = f"rb-deploy-{uuid.uuid4().hex[:8]}"
-    app_port = free_port()
-    stack = Stack(folder=folder, env={}, https=free_port(), http=free_port())
-    stack.env = deployment_env(
-        folder,
-        name,
-        SITE_URL=stack.site_url,
-        ALLOWED_HOSTS="localhost",
-        CELERY_QUEUE=queue,
-        TRUSTED_PROXIES="1",
-        EMAIL_PORT=str(controller.port),
-        DEFAULT_FROM_EMAIL="reminders@localhost",
-        # A heartbeat a second, stale after four: the test sees a dead worker in seconds.
-        HEARTBEAT_SECONDS="1",
-        HEALTH_HEARTBEAT_STALE_SECONDS="4",
-        GUNICORN_BIND=f"127.0.0.1:{app_port}",
-        WEB_CONCURRENCY="2",
-    )
-    try:
-        # The deploy steps of the README, in order.
-        stack.manage("migrate", "--noinput")
-        stack.manage("collectstatic", "--noinput")
-        stack.manage("check", "--deploy", "--fail-level", "WARNING")
-        stack.start("web", str(BIN / "gunicorn"), "recovery.wsgi")
-        stack.start_worker("worker1")
-        stack.start_worker("worker2")
-        stack.start(
-            "beat",
-            str(BIN / "celery"),
-            "-A",
-            "recovery",
-            "beat",
-            "--loglevel=INFO",
-            "--schedule",
-            str(folder / "celerybeat-schedule"),
+    with own_database_and_queue("rb_deploy") as (name, queue):
+        controller, _handler = smtp_sink
+        folder = tmp_path_factory.mktemp("production")
+        app_port = free_port()
+        stack = Stack(folder=folder, env={}, https=free_port(), http=free_port())
+        stack.env = deployment_env(
+            folder,
+            name,
+            SITE_URL=stack.site_url,
+            ALLOWED_HOSTS="localhost",
+            CELERY_QUEUE=queue,
+            TRUSTED_PROXIES="1",
+            EMAIL_PORT=str(controller.port),
+            DEFAULT_FROM_EMAIL="reminders@localhost",
+            # A heartbeat a second, stale after four: the test sees a dead worker in seconds.
+            HEARTBEAT_SECONDS="1",
+            HEALTH_HEARTBEAT_STALE_SECONDS="4",
+            GUNICORN_BIND=f"127.0.0.1:{app_port}",
+            WEB_CONCURRENCY="2",
         )
-        config = nginx_config(folder, http=stack.http, https=stack.https, upstream=app_port)
-        subprocess.run([NGINX, "-t", "-c", str(config)], check=True, capture_output=True)
-        stack.start("nginx", NGINX, "-c", str(config), "-g", "daemon off;")
-        wait_for(
-            lambda: health(stack)[0] == 200,
-            timeout=90,
-            what="/healthz to answer 200 through nginx",
-            logs=stack,
-        )
-        yield stack
-    finally:
-        for process_name in list(stack.processes):
-            stack.stop(process_name)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        import redis
-
-        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
+        try:
+            # The deploy steps of the README, in order.
+            stack.manage("migrate", "--noinput")
+            stack.manage("collectstatic", "--noinput")
+            stack.manage("check", "--deploy", "--fail-level", "WARNING")
+            stack.start("web", str(BIN / "gunicorn"), "recovery.wsgi")
+            stack.start_worker("worker1")
+            stack.start_worker("worker2")
+            stack.start(
+                "beat",
+                str(BIN / "celery"),
+                "-A",
+                "recovery",
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                str(folder / "celerybeat-schedule"),
+            )
+            config = nginx_config(folder, http=stack.http, https=stack.https, upstream=app_port)
+            subprocess.run([NGINX, "-t", "-c", str(config)], check=True, capture_output=True)
+            stack.start("nginx", NGINX, "-c", str(config), "-g", "daemon off;")
+            wait_for(
+                lambda: health(stack)[0] == 200,
+                timeout=90,
+                what="/healthz to answer 200 through nginx",
+                logs=stack,
+            )
+            yield stack
+        finally:
+            stack.stop_all()
 
 
 ADMIN_PASSWORD = "a long admin passphrase 2026"
