@@ -45,6 +45,8 @@ from clients.models import (
     DashboardReminderHour,
     DashboardThemeDay,
     LadderStep,
+    MeasureRequest,
+    MeetingPlan,
     NoteStatus,
     NoteTheme,
     Reminder,
@@ -397,12 +399,25 @@ def reminders_summary(clients: "QuerySet[Client] | Scope", *, now: datetime.date
         # the practice's hourly sums.
         hour = since.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
         edge = hour if hour == since else hour + HOUR
-        practice = Q(plan__client__practice_id=scope.practice_id) | Q(
-            measure_request__client__practice_id=scope.practice_id
+        # The hour's few hundred rows, each one's practice looked up by its plan or request
+        # (a scalar subquery, run per row: as a join or EXISTS the database would hash every
+        # plan of the practice first).
+        practice = Coalesce(
+            Subquery(
+                MeetingPlan.objects.filter(pk=OuterRef("plan_id"))
+                .order_by()
+                .values("client__practice")
+            ),
+            Subquery(
+                MeasureRequest.objects.filter(pk=OuterRef("measure_request_id"))
+                .order_by()
+                .values("client__practice")
+            ),
         )
         counts = (
-            Reminder.objects.filter(practice)
-            .filter((sent & Q(sent_at__lt=edge)) | (failed & Q(due_at__lt=edge)))
+            Reminder.objects.filter((sent & Q(sent_at__lt=edge)) | (failed & Q(due_at__lt=edge)))
+            .alias(practice=practice)
+            .filter(practice=scope.practice_id)
             .aggregate(sent=Count("id", filter=sent), failed=Count("id", filter=failed))
         )
         hours = DashboardReminderHour.objects.filter(
