@@ -77,9 +77,12 @@ CHANGES = [
     "- This benchmark: templates rendered as a server renders them while timing (the test"
     " environment's instrumented render costs about 5 ms a page); the summary tables vacuumed"
     " and analyzed after each seed, as autovacuum would.",
-    "- Left: about 50 ms of CPU per page in Python, a third of it the template (about 1,800"
-    " values, two 50-row tables and a 50-option select), the rest the ORM, middleware and the"
-    " audit of the PHQ-9 list; so at 5,000 clients the page is about three times its SQL.",
+    "- Left: about 50 ms of CPU per page in Python (48-52 ms measured per request), a third of"
+    " it the template (about 1,800 values, two 50-row tables and a 50-option select), the rest"
+    " the ORM, middleware and the audit of the PHQ-9 list: with its SQL at 35-40 ms the page"
+    " is about three times its SQL. These runs share two cores with other work: the same"
+    " request timed alone in a quieter minute, a plain loop on the same data, took p50 85-90 ms"
+    " at 5,000 clients and 63-66 ms at 1,000.",
 ]
 # Django reads a ModelChoiceField's options through a named cursor (DECLARE ... FOR SELECT,
 # then FETCH, which is not captured); the replay runs the SELECT itself.
