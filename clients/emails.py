@@ -117,10 +117,10 @@ def site_link(name: str, token: str, **query: str) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def when_text(moment: datetime.datetime, time_zone: str) -> str:
-    """The moment as "Tuesday at 7:00 PM", in the client's own time zone."""
+def when_text(moment: datetime.datetime, time_zone: str, format: str = r"l \a\t g:i A") -> str:
+    """The moment as "Tuesday at 7:00 PM" (or in `format`), in the client's own time zone."""
     local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
-    return dateformat.format(local, r"l \a\t g:i A")
+    return dateformat.format(local, format)
 
 
 def before_variant(reminder: Reminder) -> int:

@@ -6,14 +6,12 @@ queries whatever the number of plans.
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import dateformat
 
-from clients.emails import meeting_where
+from clients.emails import meeting_where, when_text
 from clients.models import (
     Attendance,
     AttendanceStatus,
@@ -57,8 +55,7 @@ class WaitingQuestions:
 
 
 def _when(moment: datetime.datetime, time_zone: str) -> str:
-    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
-    return dateformat.format(local, r"l j F \a\t g:i A")
+    return when_text(moment, time_zone, r"l j F \a\t g:i A")
 
 
 def own_page(client: Client, *, now: datetime.datetime) -> dict:
@@ -98,10 +95,7 @@ def own_page(client: Client, *, now: datetime.datetime) -> dict:
         "answered": sorted((o for o in past if not o.waiting), key=lambda o: o.start),
         "questions": _waiting_questions(client, now=now),
         "paused_until": (
-            dateformat.format(
-                client.reminders_paused_until.astimezone(zoneinfo.ZoneInfo(client.time_zone)),
-                "l j F",
-            )
+            when_text(client.reminders_paused_until, client.time_zone, "l j F")
             if client.reminders_paused(now)
             else ""
         ),
@@ -122,10 +116,7 @@ def _waiting_questions(client: Client, *, now: datetime.datetime) -> list[Waitin
         WaitingQuestions(
             url=reverse("responses:measure", args=[make_token(Purpose.MEASURE, row.pk)]),
             questions=len(instrument(row.measure_request.instrument).items),
-            open_until=dateformat.format(
-                row.measure_request.expires_at.astimezone(zoneinfo.ZoneInfo(client.time_zone)),
-                "l j F",
-            ),
+            open_until=when_text(row.measure_request.expires_at, client.time_zone, "l j F"),
         )
         for row in rows.order_by("measure_request__expires_at")
     ]

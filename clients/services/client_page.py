@@ -8,13 +8,13 @@ reads on the client's page.
 """
 
 import datetime
-import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from clients.emails import when_text
 from clients.models import (
     Attendance,
     Client,
@@ -150,11 +150,11 @@ def client_reminders_pause(
         status=ReminderStatus.QUEUED,
         due_at__lt=until,
     ).update(status=ReminderStatus.CANCELLED, last_error="Paused by the client.")
-    local = until.astimezone(zoneinfo.ZoneInfo(client.time_zone))
     return _record(
         client,
         ClientChangeKind.PAUSED,
-        f"{weeks} week{'s' if weeks > 1 else ''}, until {dateformat.format(local, 'D j M Y')}",
+        f"{weeks} week{'s' if weeks > 1 else ''}, until "
+        f"{when_text(until, client.time_zone, 'D j M Y')}",
         request,
     )
 
