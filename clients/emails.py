@@ -24,7 +24,9 @@ from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
-from icalendar import Calendar, Event, Timezone
+from icalendar import Timezone
+from icalendar.parser import Contentline
+from icalendar.prop import vDDDTypes
 
 from clients.models import Reminder, ReminderKind
 from clients.tokens import Purpose, make_token
@@ -295,6 +297,51 @@ def _vtimezone(tzid: str, first_date: datetime.date, last_date: datetime.date) -
         return b""
 
 
+def _ical_fold(line: str) -> str:
+    """A content line folded as icalendar folds it: before the character that would make a
+    line 75 octets, never right after a backslash or caret (an escape stays whole)."""
+    if len(line) < 75 and line.isascii():
+        return line  # nearly every line: nothing to fold
+    lines: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode())
+        if current and octets + size >= 75:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                lines.append("".join(current))
+                current, octets = [carried], len(carried.encode())
+            else:
+                lines.append("".join(current))
+                current, octets = [], 0
+        current.append(char)
+        octets += size
+    lines.append("".join(current))
+    return "\r\n ".join(lines)
+
+
+def _ical_text(text: str) -> str:
+    """TEXT escaping as icalendar does it (RFC 5545 3.3.11; any line ending becomes \\n)."""
+    return (
+        text.replace("\\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _ical_local_time(name: str, tzid: str, local: datetime.datetime) -> str:
+    """DTSTART or DTEND as icalendar writes them (the TZID it names, or UTC's Z), for a naive
+    local time in `tzid`: the same for every reminder of one meeting's occurrence."""
+    value = vDDDTypes(local.replace(tzinfo=zoneinfo.ZoneInfo(tzid)))
+    return str(Contentline.from_parts(name, value.params, value))  # folded with the rest
+
+
 def reminder_ics(
     reminder: Reminder, *, discreet: bool | None = None, where: dict | None = None
 ) -> bytes:
@@ -302,6 +349,11 @@ def reminder_ics(
 
     The UID is stable per plan and occurrence, so a calendar that imports the file twice
     keeps one event.
+
+    Written line by line, where icalendar's Calendar and Event took 0.3 ms per email (a
+    third of building it); the bytes are icalendar's (tests.clients.test_reminder_dispatch
+    compares them over every time zone and any text). The lines are in its order: its canonical
+    properties first, then the rest by name.
     """
     plan = reminder.plan
     meeting = plan.meeting
@@ -310,34 +362,40 @@ def reminder_ics(
     start = reminder.occurrence_start.astimezone(tz)
     end = reminder.occurrence_end.astimezone(tz)
     where = _where(reminder, discreet) if where is None else where
+    domain = _mail_domain()
     uid = f"plan-{plan.pk}-{reminder.occurrence_start.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}"
-    event = Event.new(
-        uid=f"{uid}@{_mail_domain()}",
-        summary=NEUTRAL_SUMMARY if discreet else meeting.name,
-        start=start,
-        end=end,
-        stamp=reminder.created_at,
-        url=where["join_url"] or None,
-        location=", ".join(part for part in (where["venue"], where["address"]) if part)
-        or where["join_url"]
-        or None,
+    location = (
+        ", ".join(part for part in (where["venue"], where["address"]) if part) or where["join_url"]
     )
-    calendar = Calendar.new(
+    event = [
+        f"SUMMARY:{_ical_text(NEUTRAL_SUMMARY if discreet else meeting.name)}",
+        _ical_local_time("DTSTART", meeting.time_zone, start.replace(tzinfo=None)),
+        _ical_local_time("DTEND", meeting.time_zone, end.replace(tzinfo=None)),
+        f"DTSTAMP:{reminder.created_at.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}",
+        f"UID:{_ical_text(f'{uid}@{domain}')}",
+    ]
+    if location:
+        event.append(f"LOCATION:{_ical_text(location)}")
+    if where["join_url"]:
+        event.append(f"URL:{where['join_url']}")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
         # No product name here: calendar apps show PRODID in an event's details.
-        prodid="-//Care team//Reminders//EN",
-        method="PUBLISH",
-        uid=f"calendar-{uid}@{_mail_domain()}",
-        subcomponents=[event],
-    )
+        "PRODID:-//Care team//Reminders//EN",
+        "METHOD:PUBLISH",
+        f"UID:{_ical_text(f'calendar-{uid}@{domain}')}",
+    ]
     # Only the weeks around the occurrence: enough for any DST change it could straddle. It
-    # goes where add_missing_timezones() would put it, before the event.
+    # goes where icalendar's add_missing_timezones() would put it, before the event.
     vtimezone = _vtimezone(
         meeting.time_zone,
         start.date() - datetime.timedelta(days=7),
         end.date() + datetime.timedelta(days=7),
     )
-    before, event_begins, event_on = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
-    return before + vtimezone + event_begins + event_on
+    head = "\r\n".join(_ical_fold(line) for line in lines).encode() + b"\r\n"
+    event = ["BEGIN:VEVENT", *event, "END:VEVENT", "END:VCALENDAR"]
+    return head + vtimezone + "\r\n".join(_ical_fold(line) for line in event).encode() + b"\r\n"
 
 
 def _ics_part(reminder: Reminder, where: dict | None = None) -> SafeMIMEText:

@@ -25,9 +25,12 @@ from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from clients import emails
-from clients.models import ClientStatus, Reminder, ReminderKind, ReminderStatus
+from clients.models import Client, ClientStatus, MeetingPlan, Reminder, ReminderKind, ReminderStatus
 from clients.services import reminders as reminders_service
 from clients.services.consent import email_consent_withdraw
 from clients.services.reminders import (
@@ -40,6 +43,7 @@ from clients.services.reminders import (
     reminders_dispatch,
     retry_delay,
 )
+from groups.models import Meeting
 from tests.smtp import PERMANENT, TRANSIENT
 
 UTC = datetime.UTC
@@ -868,6 +872,130 @@ def test_the_calendar_file_is_the_one_icalendar_builds_with_its_time_zone(
     )
     assert ics == again == calendar.to_ical()
     assert [tz.tz_name for tz in calendar.timezones] == [time_zone]
+
+
+def icalendar_builds(reminder, *, discreet: bool, where: dict) -> bytes:
+    """The calendar file as icalendar's Calendar and Event wrote it before emails.reminder_ics
+    wrote its lines itself (its VTIMEZONE, from the same cache, goes before the event)."""
+    plan, meeting = reminder.plan, reminder.plan.meeting
+    tz = zoneinfo.ZoneInfo(meeting.time_zone)
+    start = reminder.occurrence_start.astimezone(tz)
+    end = reminder.occurrence_end.astimezone(tz)
+    uid = f"plan-{plan.pk}-{reminder.occurrence_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    domain = emails._mail_domain()
+    event = icalendar.Event.new(
+        uid=f"{uid}@{domain}",
+        summary=emails.NEUTRAL_SUMMARY if discreet else meeting.name,
+        start=start,
+        end=end,
+        stamp=reminder.created_at,
+        url=where["join_url"] or None,
+        location=", ".join(part for part in (where["venue"], where["address"]) if part)
+        or where["join_url"]
+        or None,
+    )
+    calendar = icalendar.Calendar.new(
+        prodid="-//Care team//Reminders//EN",
+        method="PUBLISH",
+        uid=f"calendar-{uid}@{domain}",
+        subcomponents=[event],
+    )
+    vtimezone = emails._vtimezone(
+        meeting.time_zone,
+        start.date() - datetime.timedelta(days=7),
+        end.date() + datetime.timedelta(days=7),
+    )
+    before, event_begins, event_on = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
+    return before + vtimezone + event_begins + event_on
+
+
+def unsaved_reminder(
+    *, name="Tuesday Night Group", time_zone="America/New_York", start=TUESDAY_EVENING, **meeting
+):
+    """A reminder as reminder_ics reads it, built in memory (no database)."""
+    meeting = Meeting(
+        name=name,
+        time_zone=time_zone,
+        start_time=meeting.pop("start_time", datetime.time(19)),
+        end_time=meeting.pop("end_time", datetime.time(20, 30)),
+        **meeting,
+    )
+    plan = MeetingPlan(pk=41, meeting=meeting, client=Client(discreet_mode=False))
+    return Reminder(
+        pk=7, plan=plan, kind=BEFORE, occurrence_start=start, created_at=SEND_AT - 3 * HOUR
+    )
+
+
+NO_WHERE = dict.fromkeys(
+    ("join_url", "join_notes", "phone", "phone_notes", "address", "venue", "location_notes"), ""
+)
+
+
+@pytest.mark.parametrize("time_zone", sorted(zoneinfo.available_timezones()))
+def test_the_calendar_file_is_written_as_icalendar_writes_it_in_every_time_zone(time_zone):
+    # Noon UTC is a plain local time everywhere (no gap, no fold); UTC and its aliases are
+    # written with Z and no TZID, as icalendar writes them.
+    reminder = unsaved_reminder(
+        time_zone=time_zone, start=datetime.datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
+    )
+    where = {**NO_WHERE, "address": "12 Main St, Portland"}
+    for discreet in (True, False):
+        assert emails.reminder_ics(reminder, discreet=discreet, where=where) == (
+            icalendar_builds(reminder, discreet=discreet, where=where)
+        )
+
+
+# Anything a therapist could type into a meeting's name or place: escapes (backslash,
+# semicolon, comma, a literal \N, caret), line breaks of every kind, words of many scripts
+# and emoji, and lines long enough to fold, even in the middle of an escape or a character.
+TYPED = st.text(
+    alphabet=st.sampled_from('aZ 09\\;,:^"\r\nN\t-éÅ山田🙂\u200b') | st.characters(),
+    max_size=160,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    name=TYPED,
+    venue=TYPED,
+    address=TYPED,
+    join_url=st.text(
+        alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+        max_size=120,
+    ),
+    discreet=st.booleans(),
+)
+# A caret, then an escape's backslash, just where "SUMMARY:" and the name reach 75 octets.
+@example(name="a" * 65 + "^bbbb", venue="", address="", join_url="", discreet=False)
+@example(name="a" * 65 + ";bbbb", venue="", address="", join_url="", discreet=False)
+def test_the_calendar_file_is_written_as_icalendar_writes_it_whatever_the_text(
+    name, venue, address, join_url, discreet
+):
+    reminder = unsaved_reminder(name=name)
+    where = {**NO_WHERE, "venue": venue, "address": address, "join_url": join_url}
+    assert emails.reminder_ics(reminder, discreet=discreet, where=where) == (
+        icalendar_builds(reminder, discreet=discreet, where=where)
+    )
+
+
+@pytest.mark.parametrize(
+    "time_zone, start",
+    [
+        # 01:30 on the night the clocks go back: twice in New York, before and after.
+        ("America/New_York", datetime.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        ("America/New_York", datetime.datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+        # Lord Howe's clocks go back half an hour; Kathmandu is UTC+5:45.
+        ("Australia/Lord_Howe", datetime.datetime(2026, 4, 4, 14, 45, tzinfo=UTC)),
+        ("Asia/Kathmandu", datetime.datetime(2026, 6, 2, 13, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_calendar_file_is_written_as_icalendar_writes_it_around_a_change_of_the_clocks(
+    time_zone, start
+):
+    reminder = unsaved_reminder(time_zone=time_zone, start=start)
+    first = emails.reminder_ics(reminder, discreet=False, where=NO_WHERE)
+    again = emails.reminder_ics(reminder, discreet=False, where=NO_WHERE)  # from the cache
+    assert first == again == icalendar_builds(reminder, discreet=False, where=NO_WHERE)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # claims really commit
