@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.templatetags.tz import do_timezone
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -26,6 +27,13 @@ from clients.models import (
 )
 from clients.outcomes import INSTRUMENTS
 from recovery.models import Role, User
+
+# A staff member named on a page: their name, not their password hash or sign-in history.
+UNSHOWN_USER_FIELDS = ("password", "last_login", "date_joined")
+
+# The fields MeetingPlan.occurrences reads, for a plan and its meeting loaded with only().
+PLAN_DATES = ("recurrence", "starts_on", "until", "meeting_id")
+MEETING_TIMES = ("meeting__day", "meeting__start_time", "meeting__time_zone")
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -63,7 +71,16 @@ def caseload_for_user(user: User, *, include_discharged: bool = False) -> QueryS
         "-reached_on", "-created_at", "-id"
     )
     last_note = SessionNote.objects.filter(client=OuterRef("pk")).order_by("-session_date")
-    clients = clients_visible_to(user).select_related("primary_therapist")
+    # Contact and notes are not on the list: left in the database, not decrypted for nothing.
+    clients = (
+        clients_visible_to(user)
+        .select_related("primary_therapist")
+        .defer(
+            "contact_email",
+            "notes",
+            *(f"primary_therapist__{name}" for name in UNSHOWN_USER_FIELDS),
+        )
+    )
     if not include_discharged:
         clients = clients.filter(status=ClientStatus.ACTIVE)
     return clients.annotate(
@@ -86,19 +103,24 @@ RECENT_THEMES_DAYS = 56
 
 def caseload_annotate_page(clients: list[Client], *, now: datetime.datetime) -> list[Client]:
     """Give each client of one caseload page `top_themes` (the two strongest recent themes) and
-    `next_meeting` ((plan, start) or None). Two queries whatever the page size."""
+    `next_meeting` ((plan, start in the client's time zone) or None). Two queries whatever the
+    page size."""
     ids = [client.pk for client in clients]
     since = now.date() - datetime.timedelta(days=RECENT_THEMES_DAYS)
     strongest: dict[int, dict[str, tuple[int, datetime.date]]] = defaultdict(dict)
-    rows = NoteTheme.objects.filter(
-        note__client_id__in=ids, note__session_date__gte=since
-    ).values_list("note__client_id", "theme__name", "intensity", "note__session_date")
+    # The note's client and day are copied onto its themes (and indexed): no join to notes.
+    rows = NoteTheme.objects.filter(client_id__in=ids, session_date__gte=since).values_list(
+        "client_id", "theme__name", "intensity", "session_date"
+    )
     for client_id, name, intensity, day in rows:
         best = strongest[client_id].get(name)
         if best is None or (intensity, day) > best:
             strongest[client_id][name] = (intensity, day)
-    plans = MeetingPlan.objects.filter(client_id__in=ids, cancelled_at__isnull=True).select_related(
-        "meeting"
+    # What the dates and the meeting's name need: no "why" to decrypt, no address or notes.
+    plans = (
+        MeetingPlan.objects.filter(client_id__in=ids, cancelled_at__isnull=True)
+        .select_related("meeting")
+        .only(*PLAN_DATES, "client_id", "meeting__name", *MEETING_TIMES)
     )
     upcoming: dict[int, tuple[MeetingPlan, datetime.datetime]] = {}
     horizon = now + datetime.timedelta(days=15)
@@ -109,7 +131,12 @@ def caseload_annotate_page(clients: list[Client], *, now: datetime.datetime) -> 
     for client in clients:
         ranked = sorted(strongest[client.pk].items(), key=lambda item: item[1], reverse=True)
         client.top_themes = [(name, intensity) for name, (intensity, _day) in ranked[:2]]
-        client.next_meeting = upcoming.get(client.pk)
+        if client.pk in upcoming:
+            plan, start = upcoming[client.pk]
+            # In the client's own zone, as the `timezone` filter gives it.
+            client.next_meeting = (plan, do_timezone(start, client.time_zone))
+        else:
+            client.next_meeting = None
     return clients
 
 
@@ -132,12 +159,13 @@ def client_timeline(client: Client, *, limit: int = 40) -> list[TimelineEntry]:
     `limit` rows, merged.
     """
     tz = zoneinfo.ZoneInfo(client.practice.time_zone)
-    entries = [
-        TimelineEntry("note", note.session_date, note.created_at, note)
-        for note in client.session_notes.select_related("author")
-        .prefetch_related("note_themes__theme")
+    notes = list(
+        client.session_notes.select_related("author")
+        .defer(*(f"author__{name}" for name in UNSHOWN_USER_FIELDS))
         .order_by("-session_date", "-id")[:limit]
-    ]
+    )
+    _attach_theme_badges(notes)
+    entries = [TimelineEntry("note", note.session_date, note.created_at, note) for note in notes]
     entries += [
         TimelineEntry(
             "addendum", addendum.created_at.astimezone(tz).date(), addendum.created_at, addendum
@@ -148,11 +176,22 @@ def client_timeline(client: Client, *, limit: int = 40) -> list[TimelineEntry]:
     ]
     entries += [
         TimelineEntry("ladder", move.reached_on, move.created_at, move)
-        for move in client.ladder_moves.select_related("recorded_by")[:limit]
+        for move in client.ladder_moves.select_related("recorded_by").defer(
+            *(f"recorded_by__{name}" for name in UNSHOWN_USER_FIELDS)
+        )[:limit]
     ]
     entries += [
         TimelineEntry("plan", plan.starts_on, plan.created_at, plan)
-        for plan in client.meeting_plans.select_related("meeting__program")[:limit]
+        for plan in client.meeting_plans.select_related("meeting__program").only(
+            *PLAN_DATES,
+            "client_id",
+            "created_at",
+            "cancelled_at",
+            "meeting__name",
+            "meeting__attendance_option",
+            "meeting__program__name",
+            *MEETING_TIMES,
+        )[:limit]
     ]
     entries += [
         TimelineEntry(
@@ -164,10 +203,34 @@ def client_timeline(client: Client, *, limit: int = 40) -> list[TimelineEntry]:
         for record in Attendance.objects.filter(plan__client=client)
         .exclude(status=AttendanceStatus.PLANNED)
         .select_related("plan__meeting")
+        .only(
+            "occurrence_start",
+            "status",
+            "reason",
+            "note",
+            "reported_by",
+            "plan__meeting__name",
+            "plan__meeting__time_zone",
+        )
         .order_by("-occurrence_start")[:limit]
     ]
     entries.sort(key=lambda entry: entry.sort_key, reverse=True)
     return entries[:limit]
+
+
+def _attach_theme_badges(notes: list[SessionNote]) -> None:
+    """Give each note `theme_badges`, [(theme name, intensity)] in the taxonomy's order: one
+    query of plain values for all of them, where a prefetch built two model instances each.
+    Strongest first, as NoteTheme's own ordering."""
+    badges: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for note_id, name, intensity in (
+        NoteTheme.objects.filter(note__in=[note.pk for note in notes])
+        .order_by("-intensity", "theme__position", "theme_id")
+        .values_list("note_id", "theme__name", "intensity")
+    ):
+        badges[note_id].append((name, intensity))
+    for note in notes:
+        note.theme_badges = badges[note.pk]
 
 
 def theme_intensity_series(client: Client, *, sessions: int = 10) -> dict:
@@ -211,6 +274,12 @@ class Occurrence:
     @property
     def is_past(self) -> bool:
         return self.start <= timezone.now()
+
+    @property
+    def local_start(self) -> datetime.datetime:
+        """The start in the meeting's own time zone, as the meeting's listing gives it (as the
+        `timezone` filter gives it: templates' date filters keep that zone)."""
+        return do_timezone(self.start, self.plan.meeting.time_zone)
 
 
 def plan_occurrences(

@@ -130,7 +130,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="recovery.backends.ModelBackendWithPractice")
             messages.success(request, f"Welcome to Recovery Bridge, {user.get_short_name()}.")
             if two_factor.is_required(user):
                 return redirect(with_next("two_factor_enrol", reverse("home")))

@@ -196,7 +196,9 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out email and IP before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the user's practice in the same query (recovery.backends).
+    # A session signed in under django.contrib.auth.backends.ModelBackend signs in again.
+    "recovery.backends.ModelBackendWithPractice",
 ]
 
 # Two-factor sign-in (django-otp, TOTP apps plus one-time backup codes). When on, every

@@ -239,10 +239,10 @@ def test_bad_filters_are_form_errors_not_500s(as_user, manager, practice_data):
         )
 
 
-# Session, user, its two-factor device, practice, therapists (filter form), then one to three
-# per figure (the attendance share one; the reminders three: the first partial hour, the
-# hourly sums after it, the answers), and one insert auditing the PHQ-9 list's rows.
-DASHBOARD_QUERIES = 20
+# Session, user with its practice, its two-factor device, therapists (filter form), then one
+# to three per figure (the attendance share one; the reminders three: the first partial hour,
+# the hourly sums after it, the answers), and one insert auditing the PHQ-9 list's rows.
+DASHBOARD_QUERIES = 19
 
 
 def _queries(browser) -> int:
