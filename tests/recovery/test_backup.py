@@ -20,7 +20,14 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clients.models import Reminder, ReminderKind, SessionNote
+from clients.models import (
+    NoteTheme,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    ResistanceTheme,
+    SessionNote,
+)
 from clients.services.notes import session_note_sign
 from tests.factories import ClientFactory, MeetingPlanFactory, SessionNoteFactory
 
@@ -32,6 +39,19 @@ django.setup()
 from clients.models import Reminder, SessionNote
 note = SessionNote.objects.get()
 print(note.status, "|", note.sections["data"], "|", Reminder.objects.count())
+"""
+# The dashboard's summary tables, kept by triggers: a restore loads the rows before it creates
+# the triggers (pg_restore's post-data section), so nothing is counted twice.
+SUMMARIES = """
+import django
+django.setup()
+from django.db.models import Sum
+from clients.models import DashboardClientNotes, DashboardReminderHour, DashboardThemeDay
+print(
+    DashboardThemeDay.objects.aggregate(total=Sum("times"))["total"],
+    DashboardReminderHour.objects.aggregate(total=Sum("sent"))["total"],
+    DashboardClientNotes.objects.count(),
+)
 """
 
 
@@ -47,12 +67,17 @@ def signed_note_and_reminder(therapist):
     client = ClientFactory(primary_therapist=therapist)
     note = SessionNoteFactory(client=client, sections={"data": NOTE_TEXT})
     session_note_sign(actor=therapist, note=note)
+    NoteTheme.objects.create(
+        note=note, theme=ResistanceTheme.objects.filter(practice=None).first(), intensity=2
+    )
     plan = MeetingPlanFactory(client=client)
     Reminder.objects.create(
         plan=plan,
         occurrence_start=note.created_at,
         kind=ReminderKind.BEFORE,
         due_at=note.created_at,
+        status=ReminderStatus.SENT,
+        sent_at=note.created_at,
     )
 
 
@@ -105,6 +130,9 @@ def test_a_postgres_backup_restores_into_a_fresh_database_and_reads_back(
     read = run(["-c", READ_BACK], **target)
     assert read.returncode == 0, read.stderr
     assert read.stdout.strip() == f"signed | {NOTE_TEXT} | 1"
+    summaries = run(["-c", SUMMARIES], **target)
+    assert summaries.returncode == 0, summaries.stderr
+    assert summaries.stdout.split() == ["1", "1", "1"]
 
     # With another key: the check names the problem, and a read fails saying so too.
     wrong = {**target, "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode()}
