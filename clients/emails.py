@@ -14,6 +14,7 @@ import functools
 import re
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from email.policy import Compat32
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlencode, urlsplit
@@ -147,9 +148,12 @@ def _address(meeting: Meeting) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def meeting_where(meeting: Meeting, *, discreet: bool = False, neutral_join_url: str = "") -> dict:
+def meeting_where(
+    meeting: Meeting, *, discreet: bool = False, neutral_join_url: Callable[[], str] | str = ""
+) -> dict:
     """How to get there or join, with anything that would tell left out when discreet (a
-    join link that would tell is replaced by `neutral_join_url`)."""
+    join link that would tell is replaced by `neutral_join_url`, or what it returns: a
+    reminder's signed link is made only for the few meetings that need it)."""
 
     def keep(text: str) -> str:
         text = text.strip()
@@ -166,7 +170,9 @@ def meeting_where(meeting: Meeting, *, discreet: bool = False, neutral_join_url:
         elif url:
             # The join link itself would tell ("smartrecovery.zoom.us"): send the client
             # through our own neutral redirect instead.
-            where["join_url"] = neutral_join_url
+            where["join_url"] = (
+                neutral_join_url() if callable(neutral_join_url) else neutral_join_url
+            )
         # Passcodes and "camera optional" notes live here; the client needs them to get in.
         where["join_notes"] = keep(meeting.conference_url_notes) if where["join_url"] else ""
         where["phone"] = keep(meeting.conference_phone)
@@ -183,7 +189,7 @@ def _where(reminder: Reminder, discreet: bool) -> dict:
     return meeting_where(
         reminder.plan.meeting,
         discreet=discreet,
-        neutral_join_url=site_link("join", make_token(Purpose.JOIN, reminder.pk)),
+        neutral_join_url=lambda: site_link("join", make_token(Purpose.JOIN, reminder.pk)),
     )
 
 
