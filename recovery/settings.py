@@ -157,6 +157,8 @@ try:
         "default": dj_database_url.parse(
             os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'recovery.sqlite3'}",
             conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+            # A kept connection the database dropped (a restart) is replaced, not an error.
+            conn_health_checks=True,
         )
     }
 except ValueError as error:

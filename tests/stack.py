@@ -141,8 +141,8 @@ def database_url(name: str) -> str:
 def deployment_env(folder: Path, database: str, **settings: str) -> dict[str, str]:
     """What a deployment's processes get: this process's environment without its own test
     settings, then DJANGO_DEBUG=0, fresh keys, the named database on DATABASE_URL's server,
-    Redis, state under `folder`, TLS ended by a proxy in front, REQUIRE_2FA and mail to
-    loopback. `settings` add to or override these."""
+    Redis, state under `folder`, TLS ended by a proxy in front, REQUIRE_2FA, kept database
+    connections and mail to loopback. `settings` add to or override these."""
     from cryptography.fernet import Fernet
 
     environ = {
@@ -164,6 +164,8 @@ def deployment_env(folder: Path, database: str, **settings: str) -> dict[str, st
         "TRUST_X_FORWARDED_PROTO": "1",
         "REQUIRE_2FA": "1",
         "EMAIL_HOST": "127.0.0.1",
+        # As deploy/recovery.env.example has it: each process keeps its database connection.
+        "DATABASE_CONN_MAX_AGE": "60",
         **settings,
     }
 
