@@ -54,6 +54,25 @@ CLIENT_PAGES = 8
 SEARCHES = ("/meetings/", "/meetings/?day=2&time_of_day=evening", "/meetings/?q=hope")
 
 
+# What was measured beside this benchmark (issue 16), for RESULTS.md.
+NOTES = [
+    "What was measured beside it (issue 16):",
+    "",
+    "- A new database connection for every request (DATABASE_CONN_MAX_AGE unset) until the"
+    " benchmark took the deployment's 60 s from deploy/recovery.env.example: one run p50 83,"
+    " p95 402 ms before; two runs p50 67 and 86, p95 353 and 380 ms after, all on a quiet"
+    " machine (load 0.6-1.2). Runs differ by about a tenth; the gain is within that.",
+    "- The same load with no reminders to send: p95 330 ms. The worker's 2,000 emails (about"
+    " 6 s of one core) are not what holds the p95 up.",
+    "- gunicorn's own request times under this load (its access log, 30 s): searches 34 ms,"
+    " caseloads 41 ms, client pages 50-110 ms, on average. Two thirds of the requests are"
+    " client pages; with five workers on two cores, a burst of clicks queues behind them. The"
+    " same pages timed alone in a plain loop in one process: caseload 25 ms, a client page"
+    " of 50 notes 49 ms (p50; bench_dashboard, under pytest, measures 36 and 73). The p95"
+    " target needs cheaper pages, the client page first.",
+]
+
+
 def _why_not() -> str | None:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return "the load benchmark needs PostgreSQL: set DATABASE_URL"
@@ -299,7 +318,7 @@ def test_sixteen_therapists_browse_while_a_worker_sends_reminders(server):
         f"from wrk on loopback for {DURATION_S} s, each clicking every {THINK_MS / 1000:g} s "
         "on average, one Celery worker dispatching "
         f"{queued:,} reminders to an aiosmtpd sink meanwhile; data from seed_scale ({sizes})",
-        table,
+        [*table, "", *NOTES],
     )
     print("\n" + section + f"\n(wall clock {seconds:.0f} s)\n" + result.stdout)
     assert errors == 0, figures
