@@ -53,7 +53,6 @@ from clients.models import (
     ReminderStatus,
     SessionNote,
 )
-from clients.selectors import clients_visible_to
 from recovery.models import Role, User
 
 WEEKS = 26
@@ -79,7 +78,7 @@ class Scope:
     @classmethod
     def of(cls, user: User, *, therapist: User | None) -> "Scope":
         """A manager's whole practice, or one therapist's caseload (a therapist's own)."""
-        clients = clients_visible_to(user)
+        clients = Client.objects.visible_to(user)
         if therapist is not None:
             return cls(clients.filter(primary_therapist=therapist))
         if user.role in (Role.MANAGER, Role.ADMIN):

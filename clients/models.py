@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from groups.models import Meeting
 from recovery.fields import EncryptedJSONField, EncryptedTextField
-from recovery.models import Practice, validate_time_zone
+from recovery.models import Practice, Role, validate_time_zone
 
 
 class StageOfChange(models.TextChoices):
@@ -59,6 +59,19 @@ class GroupPreference(models.TextChoices):
     NONE = "", "No preference"
     WOMEN = "W", "Women's meetings"
     MEN = "M", "Men's meetings"
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ClientQuerySet":
+        """A therapist sees their own caseload; a manager or admin their whole practice;
+        anyone else nobody. Every read of clients for a person starts here."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.THERAPIST:
+            return self.filter(practice_id=user.practice_id, primary_therapist=user)
+        if user.role in (Role.MANAGER, Role.ADMIN):
+            return self.filter(practice_id=user.practice_id)
+        return self.none()
 
 
 class Client(models.Model):
@@ -191,6 +204,8 @@ class Client(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         ordering = ["preferred_name", "id"]

@@ -1,6 +1,7 @@
 """Reads of client data. Every view reaches a client through these, scoped to the user."""
 
 import datetime
+import enum
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,20 +37,17 @@ PLAN_DATES = ("recurrence", "starts_on", "until", "meeting_id")
 MEETING_TIMES = ("meeting__day", "meeting__start_time", "meeting__time_zone")
 
 
-def clients_visible_to(user: User) -> QuerySet[Client]:
-    """A therapist sees their own caseload; a manager or admin their whole practice."""
-    if not user.is_authenticated or not user.is_active:
-        return Client.objects.none()
-    clients = Client.objects.filter(practice_id=user.practice_id)
-    if user.role == Role.THERAPIST:
-        clients = clients.filter(primary_therapist=user)
-    elif user.role not in (Role.MANAGER, Role.ADMIN):
-        return Client.objects.none()
-    return clients
+class Need(enum.Enum):
+    """What a person needs to be to the client, beyond seeing them, for a page or a write."""
+
+    SEE = "see"  # the client is in their caseload or their practice (clients.visible_to)
+    CLINICIAN = "clinician"  # the client's own therapist: notes, measures, plans, consent
+    ADMIN = "admin"  # the practice admin: exports, disclosures, erasure, deletion
 
 
-def get_client_for_user(user: User, pk: int | str) -> Client:
-    """The client with this id if the user may see it; 404 otherwise, never 403.
+def get_client_for_user(user: User, pk: int | str, *, need: Need = Need.SEE) -> Client:
+    """The client with this id if the user may see it and is what `need` asks; 404 otherwise,
+    never 403.
 
     A 404 does not tell an outsider that the record exists. A malformed id is a 404 too.
     """
@@ -57,9 +55,14 @@ def get_client_for_user(user: User, pk: int | str) -> Client:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("No such client.") from None
-    return get_object_or_404(
-        clients_visible_to(user).select_related("primary_therapist", "practice"), pk=pk
+    client = get_object_or_404(
+        Client.objects.visible_to(user).select_related("primary_therapist", "practice"), pk=pk
     )
+    if need is Need.CLINICIAN and client.primary_therapist_id != user.pk:
+        raise Http404("Open to the client's therapist only.")
+    if need is Need.ADMIN and user.role != Role.ADMIN:
+        raise Http404("Record exports, erasure and deletion are for a practice admin.")
+    return client
 
 
 def caseload_for_user(user: User, *, include_discharged: bool = False) -> QuerySet[Client]:
@@ -73,7 +76,7 @@ def caseload_for_user(user: User, *, include_discharged: bool = False) -> QueryS
     last_note = SessionNote.objects.filter(client=OuterRef("pk")).order_by("-session_date")
     # Contact and notes are not on the list: left in the database, not decrypted for nothing.
     clients = (
-        clients_visible_to(user)
+        Client.objects.visible_to(user)
         .select_related("primary_therapist")
         .defer(
             "contact_email",

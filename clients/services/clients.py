@@ -12,8 +12,8 @@ from clients.models import (
     LadderMove,
     LadderStep,
 )
-from clients.selectors import clients_visible_to
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from clients.services.page_links import page_links_revoke
 from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, Role, User
@@ -31,7 +31,7 @@ def ladder_move_record(
     request: HttpRequest | None = None,
 ) -> LadderMove:
     """Record where the client now stands on the ladder; moving down is allowed."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     if step not in LadderStep.values:
         raise ValidationError({"step": "Choose a step of the ladder."})
     if reached_on > timezone.localdate():
@@ -81,8 +81,7 @@ def client_create(*, actor: User, request: HttpRequest | None = None, **fields) 
 def client_update(
     *, actor: User, client: Client, request: HttpRequest | None = None, **fields
 ) -> Client:
-    if not clients_visible_to(actor).filter(pk=client.pk).exists():
-        raise PermissionDenied("This client is outside your caseload.")
+    ensure_access(actor, client)
     if actor.role == Role.THERAPIST:
         fields.pop("primary_therapist", None)  # reassigning is a manager's decision
     _check_client_fields(actor, fields)

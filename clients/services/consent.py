@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from clients.services.page_links import page_links_revoke
 from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, User
@@ -31,7 +32,7 @@ def email_consent_record(
     consented_at: datetime.datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Client:
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     if not client.is_active:
         raise ValidationError("A discharged client gets no reminders.")
     if not client.contact_email:
@@ -68,7 +69,7 @@ def email_consent_withdraw(
     """Stop every reminder to this client, and end the links to their page the emails
     carried. Idempotent: withdrawing twice changes nothing."""
     if not by_client:
-        ensure_clinician_of(actor, client)
+        ensure_access(actor, client, Need.CLINICIAN)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.email_consent_at is None or client.email_consent_withdrawn_at is not None:
         return client
@@ -95,7 +96,7 @@ def reminder_preferences_update(
     allowed = set(Client.REMINDER_PREFERENCE_FIELDS)
     if set(preferences) - allowed:
         raise ValidationError(f"Cannot set {sorted(set(preferences) - allowed)} here.")
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     for name, value in preferences.items():
         setattr(client, name, value)
     client.full_clean()

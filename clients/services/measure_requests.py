@@ -34,7 +34,8 @@ from clients.models import (
     ReminderKind,
     ReminderStatus,
 )
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from clients.services.outcomes import outcome_measure_store
 from recovery.models import AuditAction, User
 from recovery.services import audit
@@ -118,7 +119,7 @@ def measure_request_send(
     *, actor: User, client: Client, instrument: str, request: HttpRequest | None = None
 ) -> MeasureRequest:
     """The therapist sends one questionnaire now (by email, at the dispatcher's next run)."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     _check_instrument(instrument)
     client = Client.objects.select_for_update().get(pk=client.pk)
     _check_reachable(client)
@@ -146,7 +147,7 @@ def measure_schedule_set(
     request: HttpRequest | None = None,
 ) -> MeasureSchedule:
     """Start "this instrument every N days", or change the interval of the running one."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     _check_instrument(instrument)
     if not isinstance(every_days, int) or not 7 <= every_days <= 365:
         raise ValidationError({"every_days": "Choose between 7 and 365 days."})
@@ -173,7 +174,7 @@ def measure_schedule_stop(
     *, actor: User, client: Client, instrument: str, request: HttpRequest | None = None
 ) -> MeasureSchedule | None:
     """Stop the running schedule. Idempotent. A request already sent stays answerable."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     schedule = (
         MeasureSchedule.objects.select_for_update()
         .filter(client=client, instrument=instrument, stopped_at__isnull=True)

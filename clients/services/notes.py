@@ -21,7 +21,8 @@ from clients.models import (
     SignedNoteError,
     StageOfChange,
 )
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from recovery.models import AuditAction, User
 from recovery.services import audit
 
@@ -82,7 +83,7 @@ def session_note_create(
     themes: Mapping[ResistanceTheme, int] | None = None,
     request: HttpRequest | None = None,
 ) -> SessionNote:
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     if stage_of_change and stage_of_change not in StageOfChange.values:
         raise ValidationError({"stage_of_change": "Unknown stage of change."})
     note = SessionNote(
@@ -117,7 +118,7 @@ def session_note_update(
     **changes,
 ) -> SessionNote:
     """Save a draft. Refuses a signed note, and a draft someone else saved meanwhile."""
-    ensure_clinician_of(actor, note.client)
+    ensure_access(actor, note.client, Need.CLINICIAN)
     editable = {
         "session_date",
         "format",
@@ -158,7 +159,7 @@ def session_note_update(
 def session_note_sign(
     *, actor: User, note: SessionNote, request: HttpRequest | None = None
 ) -> SessionNote:
-    ensure_clinician_of(actor, note.client)
+    ensure_access(actor, note.client, Need.CLINICIAN)
     current = SessionNote.objects.select_for_update().get(pk=note.pk)
     if current.is_signed:
         raise SignedNoteError("This note is already signed.")
@@ -178,7 +179,7 @@ def session_note_sign(
 def addendum_create(
     *, actor: User, note: SessionNote, text: str, request: HttpRequest | None = None
 ) -> Addendum:
-    ensure_clinician_of(actor, note.client)
+    ensure_access(actor, note.client, Need.CLINICIAN)
     if not note.is_signed:
         raise ValidationError("Edit the draft itself; addenda are for signed notes.")
     text = text.replace("\x00", "").strip()

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from clients.models import Client, MeasureRequest, MeasureSource, OutcomeMeasure
 from clients.outcomes import INSTRUMENTS, score
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from recovery.models import AuditAction, User
 from recovery.services import audit
 
@@ -68,7 +69,7 @@ def outcome_measure_record(
     request: HttpRequest | None = None,
 ) -> OutcomeMeasure:
     """The therapist enters a measure on the client's page."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     measure = outcome_measure_store(
         client=client,
         instrument=instrument,

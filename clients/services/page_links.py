@@ -12,12 +12,11 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import Client, ClientPageSession
-from clients.selectors import clients_visible_to
+from clients.services.common import ensure_access
 from clients.tokens import BadLink, Purpose, make_token, read_token_issued
 from recovery.models import AuditAction, User
 from recovery.services import audit
@@ -115,8 +114,7 @@ def client_page_links_revoke(
 ) -> int:
     """Staff who can see the client stop every link to the client's page at once (a shared
     phone, a forwarded email). The next email carries a new link that works."""
-    if not clients_visible_to(actor).filter(pk=client.pk).exists():
-        raise PermissionDenied("This client is outside your caseload.")
+    ensure_access(actor, client)
     ended = page_links_revoke(client)
     audit(action=AuditAction.UPDATE, actor=actor, client=client, request=request)
     return ended

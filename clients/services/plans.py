@@ -17,7 +17,8 @@ from clients.models import (
     Recurrence,
     ReportedBy,
 )
-from clients.services.common import ensure_clinician_of
+from clients.selectors import Need
+from clients.services.common import ensure_access
 from clients.services.reminders import reminders_cancel
 from groups.models import AttendanceOption, Meeting
 from recovery.models import AuditAction, User
@@ -41,7 +42,7 @@ def meeting_plan_create(
     """The client plans to attend a meeting. Writes rows only: reminders are planned from
     these rows later, so nothing here depends on the broker being up. `why` is what the
     therapist tells the client about this meeting; the client's own page shows it."""
-    ensure_clinician_of(actor, client)
+    ensure_access(actor, client, Need.CLINICIAN)
     if not client.is_active:
         raise ValidationError("A discharged client has no new plans.")
     if not meeting.is_active:
@@ -70,7 +71,7 @@ def meeting_plan_create(
 def meeting_plan_end(
     *, actor: User, plan: MeetingPlan, request: HttpRequest | None = None
 ) -> MeetingPlan:
-    ensure_clinician_of(actor, plan.client)
+    ensure_access(actor, plan.client, Need.CLINICIAN)
     if plan.cancelled_at is None:
         plan.cancelled_at = timezone.now()
         plan.save(update_fields=["cancelled_at"])
@@ -100,7 +101,7 @@ def attendance_record(
 ) -> tuple[Attendance, int | None]:
     """Record what happened at one occurrence. Returns the row and, when this is the client's
     first attendance of a kind above their current ladder step, the step to offer."""
-    ensure_clinician_of(actor, plan.client)
+    ensure_access(actor, plan.client, Need.CLINICIAN)
     if status not in (AttendanceStatus.ATTENDED, AttendanceStatus.MISSED, AttendanceStatus.SKIPPED):
         raise ValidationError({"status": "Choose attended, missed or skipped."})
     window = datetime.timedelta(minutes=1)

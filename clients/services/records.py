@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
@@ -36,10 +36,11 @@ from clients.models import (
     Reminder,
     SessionNote,
 )
-from clients.selectors import clients_visible_to
+from clients.selectors import Need
 from clients.services.clients import client_update
+from clients.services.common import ensure_access
 from clients.services.reminders import reminders_cancel
-from recovery.models import AuditAction, Role, User
+from recovery.models import AuditAction, User
 from recovery.services import audit
 
 # The statement 42 CFR 2.32(a)(1) requires with each disclosure of a Part 2 record, in the
@@ -71,14 +72,6 @@ PART2_CITATION = "42 CFR 2.32(a)(1)"
 EXPORT_SCHEMA = "recovery-bridge/client-record/1"
 
 
-def ensure_practice_admin(actor: User, client: Client) -> None:
-    """Exports, erasure and deletion are a practice admin's: scope first, then role."""
-    if not clients_visible_to(actor).filter(pk=client.pk).exists():
-        raise PermissionDenied("This client is outside your practice.")
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Only a practice admin can do this.")
-
-
 # --- Export and disclosure -----------------------------------------------------------------
 
 
@@ -98,7 +91,7 @@ def client_record_disclose(
     A restricted record can still be disclosed: the client's right of access and legal
     claims outlive an erasure request, and the purpose says which applies.
     """
-    ensure_practice_admin(actor, client)
+    ensure_access(actor, client, Need.ADMIN)
     chosen = set(sections)
     sections = [key for key in RecordSection.values if key in chosen]  # in the record's order
     errors = {}
@@ -368,7 +361,7 @@ def client_restrict(
     request: HttpRequest | None = None,
 ) -> Client:
     """Record an erasure request: discharge, stop every email, wipe contact details, freeze."""
-    ensure_practice_admin(actor, client)
+    ensure_access(actor, client, Need.ADMIN)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.is_restricted:
         raise ValidationError("This record is already restricted.")
@@ -448,7 +441,7 @@ def client_delete(*, actor: User, client: Client, request: HttpRequest | None = 
 
     The audit events about the client stay: they name it by id without a database link.
     """
-    ensure_practice_admin(actor, client)
+    ensure_access(actor, client, Need.ADMIN)
     client = Client.objects.select_for_update().get(pk=client.pk)
     refusal = deletion_refusal(client, today=timezone.localdate())
     if refusal:

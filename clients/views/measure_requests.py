@@ -5,13 +5,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.models import Client, Instrument
-from clients.selectors import get_client_for_user
+from clients.models import Instrument
+from clients.selectors import Need, get_client_for_user
 from clients.services.measure_requests import (
     CLIENT_INSTRUMENTS,
     measure_request_send,
@@ -37,14 +37,6 @@ class ScheduleForm(forms.Form):
     )
 
 
-def _client_for_clinician(request: HttpRequest, pk: int) -> Client:
-    """Questionnaires are clinical content: only the client's own therapist sends them."""
-    client = get_client_for_user(request.user, pk)
-    if client.primary_therapist_id != request.user.pk:
-        raise Http404("Questionnaires are sent by the client's therapist only.")
-    return client
-
-
 def _render(request, client, *, send_form=None, schedule_form=None, status=200):
     context = {
         "client": client,
@@ -61,7 +53,7 @@ def _render(request, client, *, send_form=None, schedule_form=None, status=200):
 @login_required
 def measure_send(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the page. POST: send one questionnaire now."""
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     if request.method == "GET":
         audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
         return _render(request, client)
@@ -87,7 +79,7 @@ def measure_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def measure_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     form = ScheduleForm(request.POST)
     if form.is_valid():
         try:
@@ -111,7 +103,7 @@ def measure_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def measure_schedule_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     form = SendForm(request.POST)  # names the instrument, nothing else
     if not form.is_valid():
         return _render(request, client, status=400)

@@ -17,6 +17,7 @@ from clients.forms import (
 )
 from clients.models import Client, NoteFormat, SessionNote, SignedNoteError
 from clients.selectors import (
+    Need,
     get_client_for_user,
     themes_available_to,
 )
@@ -33,14 +34,6 @@ from recovery.models import AuditAction
 from recovery.services import audit
 
 # --- Session notes ------------------------------------------------------------------------
-
-
-def _client_for_clinician(request: HttpRequest, pk: int) -> Client:
-    """The client, if the user is their therapist: note pages show note text."""
-    client = get_client_for_user(request.user, pk)
-    if client.primary_therapist_id != request.user.pk:
-        raise Http404("Notes are open to the client's therapist only.")
-    return client
 
 
 def _note_of(client: Client, note_pk: int | str | None) -> SessionNote:
@@ -116,7 +109,7 @@ def _save_draft(request, client, form, note: SessionNote | None) -> SessionNote:
 @require_http_methods(["GET", "POST"])
 @login_required
 def note_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     if request.method == "GET":
         return _render_note_form(request, client, _note_form(client))
     # An autosave may already have created the draft: then this is an update of it.
@@ -130,7 +123,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def note_detail(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     note = _note_of(client, note_pk)
     if request.method == "POST":
         if note.is_signed:
@@ -190,7 +183,7 @@ def _handle_note_post(request, client, note):
 @login_required
 def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: save the draft quietly every half minute; answers with a status line."""
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     note = _note_of(client, request.POST["note_id"]) if request.POST.get("note_id") else None
     form = _note_form(client, request.POST, note=note)
     context = {"note": note, "saved": False}
@@ -216,7 +209,9 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_sections(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: the section boxes of the chosen format, carrying over what was typed."""
-    _client_for_clinician(request, pk)  # scope check: only the client's therapist writes notes
+    get_client_for_user(
+        request.user, pk, need=Need.CLINICIAN
+    )  # scope check: only the client's therapist writes notes
     new_format = request.POST.get("format")
     if new_format not in NoteFormat.values:
         new_format = NoteFormat.DAP
@@ -232,7 +227,7 @@ def note_sections(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: questions, reframes and meeting features for the themes tagged so far."""
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     form = _note_form(client, request.POST)
     return render(
         request,
@@ -244,7 +239,7 @@ def note_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def note_addendum(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     note = _note_of(client, note_pk)
     form = AddendumForm(request.POST)
     if form.is_valid():

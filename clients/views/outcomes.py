@@ -3,33 +3,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clients.models import Client
 from clients.outcome_forms import InstrumentChoiceForm, MeasureForm, field_name
 from clients.outcomes import INSTRUMENTS, instrument, summary
 from clients.outcomes.scoring import Score
-from clients.selectors import get_client_for_user
+from clients.selectors import Need, get_client_for_user
 from clients.services import outcome_measure_record
 from recovery.models import AuditAction
 from recovery.services import audit
 
 
-def _client_for_clinician(request: HttpRequest, pk: int) -> Client:
-    """Answers are clinical content: the client's own therapist enters and reads them."""
-    client = get_client_for_user(request.user, pk)
-    if client.primary_therapist_id != request.user.pk:
-        raise Http404("Measures are entered by the client's therapist only.")
-    return client
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def measure_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     chooser = InstrumentChoiceForm(request.GET or None)
     key = request.POST.get("instrument") or request.GET.get("instrument")
     if key not in INSTRUMENTS:
@@ -80,7 +71,7 @@ def measure_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
-    client = _client_for_clinician(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     measure = get_object_or_404(client.outcomes.select_related("entered_by"), pk=measure_pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, obj=measure, request=request)
     spec = instrument(measure.instrument)

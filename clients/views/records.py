@@ -10,15 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.forms import DateInput
-from clients.models import Client, DisclosureFormat, RecordSection
-from clients.selectors import get_client_for_user
+from clients.models import DisclosureFormat, RecordSection
+from clients.selectors import Need, get_client_for_user
 from clients.services.records import (
     PART2_CITATION,
     PART2_NOTICE,
@@ -31,7 +31,7 @@ from clients.services.records import (
     retention_ends_on,
 )
 from clients.views.common import form_errors_from
-from recovery.models import AuditAction, Role
+from recovery.models import AuditAction
 from recovery.services import audit
 
 # --- Forms ---------------------------------------------------------------------------------
@@ -77,23 +77,15 @@ class DeleteForm(forms.Form):
     )
 
 
-def _admin_client(request: HttpRequest, pk: int, *, audit_read: bool = True) -> Client:
-    if request.user.role != Role.ADMIN:
-        raise Http404("Record exports, erasure and deletion are for a practice admin.")
-    client = get_client_for_user(request.user, pk)
-    if audit_read and request.method == "GET":
-        # Each of these pages names the client and shows parts of the record: a read.
-        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-    return client
-
-
 # --- Export and disclosures ----------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def record_export(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _admin_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.ADMIN)
+    if request.method == "GET":  # the page names the client and shows parts of the record
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,7 +131,8 @@ def record_export(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -> HttpResponse:
-    client = _admin_client(request, pk, audit_read=False)  # audited below, with the disclosure
+    # Audited below, with the disclosure it prints.
+    client = get_client_for_user(request.user, pk, need=Need.ADMIN)
     disclosure = get_object_or_404(
         client.disclosures, pk=disclosure_pk, format=DisclosureFormat.HTML, made_by=request.user
     )
@@ -162,7 +155,9 @@ def record_disclosure_print(request: HttpRequest, pk: int, disclosure_pk: int) -
 @require_GET
 @login_required
 def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _admin_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.ADMIN)
+    if request.method == "GET":  # the page names the client and shows parts of the record
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     disclosures = client.disclosures.select_related("made_by").defer("printed_copy")
     return render(
         request,
@@ -181,7 +176,9 @@ def record_disclosures(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def record_erasure(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _admin_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.ADMIN)
+    if request.method == "GET":  # the page names the client and shows parts of the record
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     if client.is_restricted:
         messages.info(request, "This record is already restricted.")
         return redirect("clients:detail", pk=client.pk)
@@ -214,7 +211,9 @@ def record_erasure(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def record_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _admin_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.ADMIN)
+    if request.method == "GET":  # the page names the client and shows parts of the record
+        audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     form = DeleteForm(request.POST or None)
     refusal = deletion_refusal(client, today=timezone.localdate())
     if request.method == "POST" and form.is_valid():

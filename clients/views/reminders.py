@@ -3,14 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.forms import ConsentForm, ReminderPreferencesForm
 from clients.models import Client, Reminder
-from clients.selectors import get_client_for_user
+from clients.selectors import Need, get_client_for_user
 from clients.services import (
     DEFAULT_CONSENT_TEXT,
     email_consent_record,
@@ -39,13 +39,6 @@ def _render(request, client, *, consent_form=None, preferences_form=None, status
     return render(request, "clients/reminders.html", context, status=status)
 
 
-def _clinician_client(request: HttpRequest, pk: int) -> Client:
-    client = get_client_for_user(request.user, pk)
-    if client.primary_therapist_id != request.user.pk:
-        raise Http404("Reminder settings are changed by the client's therapist.")
-    return client
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,7 +46,7 @@ def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
         return _render(request, client)
-    client = _clinician_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     form = ReminderPreferencesForm(request.POST, instance=Client.objects.get(pk=client.pk))
     if form.is_valid():
         try:
@@ -71,7 +64,7 @@ def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def consent_record(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _clinician_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
@@ -92,7 +85,7 @@ def consent_record(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _clinician_client(request, pk)
+    client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     email_consent_withdraw(client=client, actor=request.user, request=request)
     messages.success(request, "Consent withdrawn. No more emails will be sent.")
     return redirect("clients:reminders", pk=client.pk)

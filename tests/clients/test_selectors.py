@@ -4,22 +4,24 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from clients.models import ResistanceTheme
+from clients.models import Client, ResistanceTheme
 from clients.selectors import (
+    Need,
     caseload_for_user,
-    clients_visible_to,
     get_client_for_user,
     theme_intensity_series,
 )
+from clients.services.common import ensure_access
 from tests.factories import ClientFactory, NoteThemeFactory, SessionNoteFactory
 
 
 def test_therapist_sees_their_own_caseload_only(therapist, colleague, client_record):
     other = ClientFactory(primary_therapist=colleague)
-    assert list(clients_visible_to(therapist)) == [client_record]
-    assert list(clients_visible_to(colleague)) == [other]
+    assert list(Client.objects.visible_to(therapist)) == [client_record]
+    assert list(Client.objects.visible_to(colleague)) == [other]
 
 
 def test_owner_gets_their_client(therapist, client_record):
@@ -35,20 +37,69 @@ def test_colleague_therapist_gets_404(colleague, client_record):
 def test_manager_and_admin_see_the_whole_practice(request, who, client_record, colleague):
     user = request.getfixturevalue(who)
     other = ClientFactory(primary_therapist=colleague)
-    assert set(clients_visible_to(user)) == {client_record, other}
+    assert set(Client.objects.visible_to(user)) == {client_record, other}
     assert get_client_for_user(user, other.pk) == other
 
 
 def test_outsider_from_another_practice_gets_404(outsider, client_record):
-    assert not clients_visible_to(outsider).exists()
+    assert not Client.objects.visible_to(outsider).exists()
     with pytest.raises(Http404):
         get_client_for_user(outsider, client_record.pk)
 
 
+@pytest.mark.parametrize(
+    ("who", "need", "allowed"),
+    [
+        ("therapist", Need.CLINICIAN, True),
+        ("manager", Need.CLINICIAN, False),
+        ("practice_admin", Need.CLINICIAN, False),
+        ("therapist", Need.ADMIN, False),
+        ("manager", Need.ADMIN, False),
+        ("practice_admin", Need.ADMIN, True),
+        ("outsider", Need.ADMIN, False),
+    ],
+)
+def test_what_a_page_needs_beyond_seeing_the_client(request, client_record, who, need, allowed):
+    user = request.getfixturevalue(who)
+    if allowed:
+        assert get_client_for_user(user, client_record.pk, need=need) == client_record
+    else:
+        with pytest.raises(Http404):
+            get_client_for_user(user, client_record.pk, need=need)
+
+
+@pytest.mark.parametrize(
+    ("who", "need", "refusal"),
+    [
+        ("colleague", Need.SEE, "outside your caseload"),
+        ("manager", Need.SEE, None),
+        ("therapist", Need.CLINICIAN, None),
+        ("manager", Need.CLINICIAN, "Only the client's therapist"),
+        ("outsider", Need.ADMIN, "outside your practice"),
+        ("manager", Need.ADMIN, "Only a practice admin"),
+        ("practice_admin", Need.ADMIN, None),
+    ],
+)
+def test_the_services_guard_says_why_it_refuses(request, client_record, who, need, refusal):
+    user = request.getfixturevalue(who)
+    if refusal is None:
+        ensure_access(user, client_record, need)
+    else:
+        with pytest.raises(PermissionDenied, match=refusal):
+            ensure_access(user, client_record, need)
+
+
+def test_a_restricted_record_takes_no_new_clinical_content(therapist, client_record):
+    client_record.restricted_at = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    with pytest.raises(PermissionDenied, match="restricted"):
+        ensure_access(therapist, client_record, Need.CLINICIAN)
+    ensure_access(therapist, client_record)  # still seen
+
+
 def test_anonymous_and_inactive_users_see_nothing(therapist, client_record):
-    assert not clients_visible_to(AnonymousUser()).exists()
+    assert not Client.objects.visible_to(AnonymousUser()).exists()
     therapist.is_active = False
-    assert not clients_visible_to(therapist).exists()
+    assert not Client.objects.visible_to(therapist).exists()
 
 
 @pytest.mark.parametrize("pk", [0, -1, 10**12, "abc", "1 OR 1=1"])
