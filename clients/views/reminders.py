@@ -47,7 +47,10 @@ def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
         audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
         return _render(request, client)
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
-    form = ReminderPreferencesForm(request.POST, instance=Client.objects.get(pk=client.pk))
+    # A copy of its own for the form, which writes the posted values onto its instance.
+    form = ReminderPreferencesForm(
+        request.POST, instance=Client.objects.visible_to(request.user).get(pk=client.pk)
+    )
     if form.is_valid():
         try:
             reminder_preferences_update(
