@@ -11,14 +11,17 @@ from django.utils import timezone
 
 from clients.management.commands.flush import SUMMARIES
 from clients.models import (
+    Attendance,
     AttendanceStatus,
     Client,
+    LadderMove,
     NoteTheme,
     Reminder,
     ReminderKind,
     ReminderStatus,
     ReportedBy,
     ResistanceTheme,
+    SessionNote,
 )
 from tests.factories import (
     AttendanceFactory,
@@ -58,15 +61,20 @@ def a_bit_of_everything() -> None:
     assert all(model.objects.exists() for model in SUMMARIES)
 
 
+# The rows the summaries are built from, and what those rows hang on.
+SOURCES = (NoteTheme, Attendance, LadderMove, SessionNote, Reminder)
+
+
 @pytest.fixture
 def summaries_first(monkeypatch):
-    """The order that broke: every summary table before the tables it summarises."""
+    """The order that broke: every summary table, then the rows they summarise, then the
+    clients and practices those rows belong to (the order otherwise follows the hash seed)."""
     names = connection.introspection.django_table_names
-    summary_tables = {model._meta.db_table for model in SUMMARIES}
+    first = [model._meta.db_table for model in (*SUMMARIES, *SOURCES)]
 
     def ordered(*args, **kwargs):
         tables = list(names(*args, **kwargs))
-        return sorted(tables, key=lambda table: table not in summary_tables)
+        return sorted(tables, key=lambda table: first.index(table) if table in first else 99)
 
     monkeypatch.setattr(connection.introspection, "django_table_names", ordered)
 
