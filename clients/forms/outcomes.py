@@ -12,7 +12,7 @@ from crispy_forms.layout import Field, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
-from clients.forms import DateInput
+from clients.forms.common import DateInput
 from clients.models import Instrument as InstrumentChoice
 from clients.outcomes import Instrument, Item, score
 

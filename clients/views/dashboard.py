@@ -1,9 +1,7 @@
 """The caseload dashboard: a manager's whole practice, or a therapist's own caseload."""
 
 import csv
-import datetime
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,70 +10,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clients import dashboard, dashboard_outcomes
+from clients.forms.dashboard import DEFAULT_PERIOD, DashboardFilters
 from clients.models import OutcomeMeasure
 from groups.feeds import stale_feeds
 from groups.models import Feed
-from recovery.models import Role, User
+from recovery.models import Role
 from recovery.services import audit_listed
 
 DRIFTING_SHOWN = 50
-# The last 90 days, today included.
-DEFAULT_PERIOD = datetime.timedelta(days=90 - 1)
-# The themes table has a column per month of the period.
-LONGEST_PERIOD = datetime.timedelta(days=731)
-# A period outside these years is a typing slip; the calendar's ends would overflow the sums.
-EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "reminders", "unsigned")
 TABLES += ("measured", "barc10", "phq9")
 PHQ9_SHOWN = 50
-
-
-class DashboardFilters(forms.Form):
-    therapist = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All therapists"
-    )
-    start = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
-    )
-    end = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To"
-    )
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user.role == Role.THERAPIST:
-            del self.fields["therapist"]
-        else:
-            self.fields["therapist"].queryset = User.objects.filter(
-                practice=user.practice, role=Role.THERAPIST
-            )
-
-    def _clean_day(self, name: str) -> datetime.date | None:
-        day = self.cleaned_data.get(name)
-        if day is not None and not (EARLIEST <= day <= LATEST):
-            raise forms.ValidationError(
-                f"Choose a date between {EARLIEST:%Y} and {LATEST:%Y}.", code="out_of_range"
-            )
-        return day
-
-    def clean_start(self):
-        return self._clean_day("start")
-
-    def clean_end(self):
-        return self._clean_day("end")
-
-    def clean(self):
-        cleaned = super().clean()
-        if "start" in self.errors or "end" in self.errors:
-            return cleaned
-        today = timezone.localdate()
-        cleaned["end"] = cleaned.get("end") or today
-        cleaned["start"] = cleaned.get("start") or cleaned["end"] - DEFAULT_PERIOD
-        if cleaned["start"] > cleaned["end"]:
-            self.add_error("start", "The period must start on or before the day it ends.")
-        elif cleaned["end"] - cleaned["start"] > LONGEST_PERIOD:
-            self.add_error("start", "Choose a period of two years or less.")
-        return cleaned
 
 
 def neutralise(value) -> str:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clients.outcome_forms import InstrumentChoiceForm, MeasureForm, field_name
+from clients.forms.outcomes import InstrumentChoiceForm, MeasureForm, field_name
 from clients.outcomes import INSTRUMENTS, instrument, summary
 from clients.outcomes.scoring import Score
 from clients.selectors import Need, get_client_for_user

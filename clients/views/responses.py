@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clients.emails import sender_name, when_text
+from clients.forms.outcomes import MeasureForm
 from clients.models import (
     Attendance,
     AttendanceStatus,
@@ -23,7 +24,6 @@ from clients.models import (
     ReminderKind,
     ReportedBy,
 )
-from clients.outcome_forms import MeasureForm
 from clients.outcomes import instrument
 from clients.services.measure_requests import RequestClosed, measure_request_complete
 from clients.services.responses import reminder_answer_record, reminder_unsubscribe

@@ -295,7 +295,7 @@ def bam_answers() -> dict:
 
 CASES = [
     Case(
-        "clients.forms.ClientForm",
+        "clients.forms.clients.ClientForm",
         "therapist",
         url=lambda t: "/clients/new/",
         base=client_form_base,
@@ -323,7 +323,7 @@ CASES = [
         sharp_fields=["preferred_name", "contact_email", "notes", "latitude", "max_distance_km"],
     ),
     Case(
-        "clients.forms.ClientForm",
+        "clients.forms.clients.ClientForm",
         "manager",
         url=lambda t: f"/clients/{ours(t).client.pk}/edit/",
         base=lambda t: client_form_base(t) | {"primary_therapist": str(ours(t).therapist.pk)},
@@ -346,7 +346,7 @@ CASES = [
         date_fields=["discharged_on"],
     ),
     Case(
-        "clients.forms.SessionNoteForm",
+        "clients.forms.notes.SessionNoteForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/notes/new/",
         base=lambda t: {
@@ -375,7 +375,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.forms.AddendumForm",
+        "clients.forms.notes.AddendumForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/notes/{ours(t).signed_note.pk}/addenda/",
         base=lambda t: {"text": "A correction."},
@@ -386,7 +386,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.outcome_forms.MeasureForm",
+        "clients.forms.outcomes.MeasureForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/measures/new/",
         base=lambda t: bam_answers() | {"instrument": "bam", "administered_on": today()},
@@ -410,7 +410,7 @@ CASES = [
         fields=["instrument", "every_days"],
     ),
     Case(
-        "clients.outcome_forms.InstrumentChoiceForm",
+        "clients.forms.outcomes.InstrumentChoiceForm",
         "therapist",
         method="get",
         url=lambda t: f"/clients/{ours(t).client.pk}/measures/new/",
@@ -418,7 +418,7 @@ CASES = [
         fields=["instrument"],
     ),
     Case(
-        "clients.forms.LadderMoveForm",
+        "clients.forms.clients.LadderMoveForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/ladder/",
         base=lambda t: {"step": "2", "reached_on": today(), "comment": "Went online."},
@@ -432,7 +432,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.forms.MeetingPlanForm",
+        "clients.forms.meetings.MeetingPlanForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/meetings/{t.world.meeting.pk}/plan/",
         base=lambda t: {"recurrence": "weekly", "starts_on": today()},
@@ -444,7 +444,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.forms.AttendanceForm",
+        "clients.forms.meetings.AttendanceForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/attendance/",
         base=lambda t: {
@@ -463,7 +463,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.forms.ConsentForm",
+        "clients.forms.reminders.ConsentForm",
         "therapist",
         url=lambda t: f"/clients/{t.unconsented.pk}/reminders/consent/",
         base=lambda t: {"consent_text": "I agree to reminder emails.", "confirmed": "on"},
@@ -474,7 +474,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.forms.ReminderPreferencesForm",
+        "clients.forms.reminders.ReminderPreferencesForm",
         "therapist",
         url=lambda t: f"/clients/{ours(t).client.pk}/reminders/",
         base=lambda t: t.preferences_base,
@@ -561,7 +561,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.views.dashboard.DashboardFilters",
+        "clients.forms.dashboard.DashboardFilters",
         "manager",
         method="get",
         url=lambda t: "/clients/dashboard/",
