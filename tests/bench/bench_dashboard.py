@@ -38,8 +38,8 @@ from clients.models import (
     DashboardReminderHour,
     DashboardThemeDay,
 )
-from clients.scale import scale_practice_seed
 from recovery.models import Role, User
+from seeding.scale import scale_practice_seed
 from tests.bench.results import median, percentile, write_section
 
 SIZES = {"therapists": 50, "clients": 5_000, "notes_per_client": 50, "attendance_per_client": 100}

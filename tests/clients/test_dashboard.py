@@ -253,8 +253,8 @@ def _queries(browser) -> int:
 
 @pytest.mark.parametrize("clients", [50, 5_000])
 def test_query_count_is_the_same_at_50_and_5000_clients(db, as_user, clients):
-    from clients.scale import scale_practice_seed
     from recovery.models import Role, User
+    from seeding.scale import scale_practice_seed
 
     practice = scale_practice_seed(
         therapists=5,

@@ -319,7 +319,7 @@ def recomputed(measures) -> set[tuple[int, bool, bool]]:
 def test_the_seeders_bulk_inserts_flag_the_same_ends_as_save_would(db, development):
     from django.core.management import call_command
 
-    from clients.scale import scale_practice_seed
+    from seeding.scale import scale_practice_seed
 
     call_command("seed_demo", stdout=io.StringIO())
     scale_practice_seed(

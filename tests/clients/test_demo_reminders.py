@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from clients.demo.reminders import DEMO_MEETING
 from clients.models import MeetingPlan, Reminder, ReminderKind
 from groups.models import Meeting
+from seeding.demo.reminders import DEMO_MEETING
 
 # A late evening, inside everyone else's default quiet hours.
 NOW = datetime.datetime(2026, 11, 28, 3, 10, tzinfo=datetime.UTC)

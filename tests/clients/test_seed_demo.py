@@ -15,7 +15,6 @@ from django.db import transaction
 from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 
-from clients.demo import DemoResult, demo_practice_seed
 from clients.models import (
     NOTE_SECTIONS,
     Attendance,
@@ -39,6 +38,7 @@ from clients.outcomes import INSTRUMENTS, score
 from clients.selectors import latest_phq9_flag
 from groups.models import AttendanceOption, Meeting
 from recovery.models import Practice, Role, User
+from seeding.demo import DemoResult, demo_practice_seed
 
 # A Monday a week after US clocks went forward: six months of history cross both changes.
 TODAY = datetime.date(2026, 3, 16)

@@ -1,7 +1,7 @@
 """`manage.py seed_scale`: a new large practice per run, every row inside it.
 
 A second run makes a second practice rather than refusing: measuring a page at two data
-sizes is the point of the command (see `clients/scale.py`).
+sizes is the point of the command (see `seeding/scale.py`).
 """
 
 import datetime

@@ -439,7 +439,7 @@ def test_a_planned_meetings_reminder_is_sent_exactly_once_by_two_racing_workers(
     stack.script(
         """
 from django.utils import timezone
-from clients.demo.reminders import demo_reminders_refresh
+from seeding.demo.reminders import demo_reminders_refresh
 from clients.models import Client
 from clients.services.consent import email_consent_record
 from clients.tasks import dispatch_reminders

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from clients.demo import demo_practice_seed
-from clients.demo.reminders import demo_reminders_refresh
 from clients.emails import site_link
 from clients.tokens import Purpose, make_token
+from seeding.demo import demo_practice_seed
+from seeding.demo.reminders import demo_reminders_refresh
 
 
 class Command(BaseCommand):

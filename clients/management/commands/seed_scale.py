@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from clients.scale import PASSWORD, scale_practice_seed
 from recovery.models import Role
+from seeding.scale import PASSWORD, scale_practice_seed
 
 
 class Command(BaseCommand):

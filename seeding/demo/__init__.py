@@ -1,5 +1,5 @@
 """The demo practice for `manage.py seed_demo`."""
 
-from clients.demo.seed import DemoResult, SignIn, demo_practice_seed
+from seeding.demo.seed import DemoResult, SignIn, demo_practice_seed
 
 __all__ = ["DemoResult", "SignIn", "demo_practice_seed"]

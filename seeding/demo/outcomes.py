@@ -17,8 +17,6 @@ import datetime
 import random
 from dataclasses import dataclass
 
-from clients.demo.common import DAY, SEED, TZ, local_time
-from clients.demo.stories import Story
 from clients.models import (
     AttendanceStatus,
     Client,
@@ -31,6 +29,8 @@ from clients.models import (
     ReminderStatus,
 )
 from clients.outcomes import instrument, score
+from seeding.demo.common import DAY, SEED, TZ, local_time
+from seeding.demo.stories import Story
 
 Answers = dict[str, int | str]
 

@@ -6,8 +6,6 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 
-from clients.demo import content
-from clients.demo.common import DAY, HISTORY_DAYS, TZ, Stage, local_time, meeting_label
 from clients.models import (
     Attendance,
     AttendanceStatus,
@@ -23,6 +21,8 @@ from clients.models import (
 )
 from groups.models import AttendanceOption, Meeting
 from recovery.models import Practice, User
+from seeding.demo import content
+from seeding.demo.common import DAY, HISTORY_DAYS, TZ, Stage, local_time, meeting_label
 
 # Meetings for a particular group of people: offered only to a client who fits them.
 GROUP_CODES = {"W", "M", "Y", "LGBTQ", "S", "POC", "SEN", "P"}
@@ -50,7 +50,7 @@ def _pick(
             ]
             if fits:
                 return rng.choice(fits)
-    raise LookupError(f"No meeting fits {profile.name}; check clients/demo/content.py, SERIES.")
+    raise LookupError(f"No meeting fits {profile.name}; check seeding/demo/content.py, SERIES.")
 
 
 @dataclass

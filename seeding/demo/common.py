@@ -3,11 +3,11 @@
 import datetime
 import zoneinfo
 
-from clients.demo import content
 from clients.models import (
     StageOfChange,
 )
 from groups.models import Meeting
+from seeding.demo import content
 
 SEED = 20260611
 HISTORY_DAYS = 182

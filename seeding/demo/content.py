@@ -1,4 +1,4 @@
-"""Invented content for the demo practice that `clients.demo` assembles.
+"""Invented content for the demo practice that `seeding.demo` assembles.
 
 Every person, venue, street and meeting here is made up; the towns are real so the map and
 distances look right. Clinical text uses person-first language ("a person who uses

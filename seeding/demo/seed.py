@@ -1,5 +1,5 @@
 """The demo practice: staff, about forty clients with six months of history (a few of them
-with outcome measure histories, `clients.demo.outcomes`), and a regional catalogue of
+with outcome measure histories, `seeding.demo.outcomes`), and a regional catalogue of
 meetings, for `manage.py seed_demo`.
 
 `make run` calls it on every start, so once the practice exists it only looks. Each story
@@ -16,19 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clients.demo import content
-from clients.demo.common import DAY, DAY_LETTERS, SEED, TZ, local_time
-from clients.demo.outcomes import measure_rows
-from clients.demo.stories import (
-    Story,
-    ladder_rows,
-    new_client,
-    plan_meetings,
-    plot,
-    record_attendance,
-    record_consent,
-    write_notes,
-)
 from clients.models import (
     Attendance,
     Client,
@@ -46,6 +33,19 @@ from clients.models import (
 from groups.models import AttendanceOption, Meeting, Program, PublishedList, RecommendedMeeting
 from groups.publishing import unique_slug
 from recovery.models import Practice, Role, User
+from seeding.demo import content
+from seeding.demo.common import DAY, DAY_LETTERS, SEED, TZ, local_time
+from seeding.demo.outcomes import measure_rows
+from seeding.demo.stories import (
+    Story,
+    ladder_rows,
+    new_client,
+    plan_meetings,
+    plot,
+    record_attendance,
+    record_consent,
+    write_notes,
+)
 
 
 @dataclass(frozen=True)
