@@ -1,6 +1,8 @@
 """The caseload dashboard: a manager's whole practice, or a therapist's own caseload."""
 
 import csv
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -18,8 +20,6 @@ from recovery.models import Role
 from recovery.services import audit_listed
 
 DRIFTING_SHOWN = 50
-TABLES = ("therapists", "funnel", "attendance", "drifting", "themes", "reminders", "unsigned")
-TABLES += ("measured", "barc10", "phq9")
 PHQ9_SHOWN = 50
 
 
@@ -39,6 +39,107 @@ def _csv(name: str, header: list[str], rows: list[list]) -> HttpResponse:
     for row in rows:
         writer.writerow([neutralise(cell) for cell in row])
     return response
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """One figure's CSV file: its header, and its rows from the figure as computed."""
+
+    header: Callable[[dict], list[str]]
+    rows: Callable[[dict], list[list]]
+
+
+def _drifting_row(row: dict) -> list:
+    client = row["client"]
+    return [
+        client.preferred_name,
+        client.primary_therapist.full_name,
+        client.last_session,
+        "; ".join(row["reasons"]),
+    ]
+
+
+def _phq9_row(row: dict) -> list:
+    flag = "yes" if row["safety_flag"] else "no"
+    return [
+        row["client_name"],
+        row["therapist"],
+        row["administered_on"],
+        row["total"],
+        row["band"],
+        flag,
+    ]
+
+
+CSV_TABLES = {
+    "therapists": CsvTable(
+        lambda f: ["therapist", "active clients"],
+        lambda f: [[r["full_name"], r["active"]] for r in f["therapists"]],
+    ),
+    "funnel": CsvTable(
+        lambda f: ["step", "ladder step", "clients"],
+        lambda f: [[r["step"], r["label"], r["clients"]] for r in f["funnel"]["rows"]],
+    ),
+    "attendance": CsvTable(
+        lambda f: ["week ending", "active clients", "attended a meeting", "share %"],
+        lambda f: [
+            [r["week_ending"], r["active"], r["attended"], r["share"]] for r in f["attendance"]
+        ],
+    ),
+    "drifting": CsvTable(
+        lambda f: ["client", "therapist", "last session", "why"],
+        lambda f: [_drifting_row(r) for r in f["drifting"][1]],
+    ),
+    "themes": CsvTable(
+        lambda f: [
+            "theme",
+            "times voiced",
+            "average intensity",
+            *(f"{month:%Y-%m}" for month in f["themes"]["months"]),
+        ],
+        lambda f: [
+            [r["theme__name"], r["times"], round(r["intensity"], 2), *r["by_month"]]
+            for r in f["themes"]["overall"]
+        ],
+    ),
+    "reminders": CsvTable(
+        lambda f: ["reminders in the last 30 days", "count"],
+        lambda f: [
+            ["sent", f["reminders"]["sent"]],
+            ["failed", f["reminders"]["failed"]],
+            ["answered by clients", f["reminders"]["answered"]],
+        ],
+    ),
+    "unsigned": CsvTable(
+        lambda f: ["therapist", f"notes unsigned after {settings.UNSIGNED_NOTE_HOURS} hours"],
+        lambda f: [[r["author__full_name"], r["notes"]] for r in f["unsigned"]],
+    ),
+    "measured": CsvTable(
+        lambda f: [
+            "active clients",
+            f"measured in the last {dashboard_outcomes.RECENT_DAYS} days",
+            "share %",
+            "since",
+        ],
+        lambda f: [
+            [
+                f["measured"]["active"],
+                f["measured"]["measured"],
+                f["measured"]["share"],
+                f["measured"]["since"],
+            ]
+        ],
+    ),
+    "barc10": CsvTable(
+        lambda f: ["therapist", "clients with two or more", "median change"],
+        lambda f: [[r["therapist"], r["clients"], r["median"]] for r in f["barc10"]],
+    ),
+    "phq9": CsvTable(
+        lambda f: ["client", "therapist", "date", "total", "band", "safety flag"],
+        lambda f: [_phq9_row(r) for r in f["phq9"][1]],
+    ),
+}
+TABLES = tuple(CSV_TABLES)
 
 
 @require_GET
@@ -144,96 +245,5 @@ def caseload_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _export(table: str, figures: dict) -> HttpResponse:
-    if table == "therapists":
-        return _csv(
-            table,
-            ["therapist", "active clients"],
-            [[r["full_name"], r["active"]] for r in figures["therapists"]],
-        )
-    if table == "funnel":
-        return _csv(
-            table,
-            ["step", "ladder step", "clients"],
-            [[r["step"], r["label"], r["clients"]] for r in figures["funnel"]["rows"]],
-        )
-    if table == "attendance":
-        return _csv(
-            table,
-            ["week ending", "active clients", "attended a meeting", "share %"],
-            [
-                [r["week_ending"], r["active"], r["attended"], r["share"]]
-                for r in figures["attendance"]
-            ],
-        )
-    if table == "drifting":
-        return _csv(
-            table,
-            ["client", "therapist", "last session", "why"],
-            [
-                [
-                    r["client"].preferred_name,
-                    r["client"].primary_therapist.full_name,
-                    r["client"].last_session,
-                    "; ".join(r["reasons"]),
-                ]
-                for r in figures["drifting"][1]
-            ],
-        )
-    if table == "themes":
-        months = [f"{month:%Y-%m}" for month in figures["themes"]["months"]]
-        return _csv(
-            table,
-            ["theme", "times voiced", "average intensity", *months],
-            [
-                [r["theme__name"], r["times"], round(r["intensity"], 2), *r["by_month"]]
-                for r in figures["themes"]["overall"]
-            ],
-        )
-    if table == "reminders":
-        reminders = figures["reminders"]
-        return _csv(
-            table,
-            ["reminders in the last 30 days", "count"],
-            [
-                ["sent", reminders["sent"]],
-                ["failed", reminders["failed"]],
-                ["answered by clients", reminders["answered"]],
-            ],
-        )
-    if table == "unsigned":
-        return _csv(
-            table,
-            ["therapist", f"notes unsigned after {settings.UNSIGNED_NOTE_HOURS} hours"],
-            [[r["author__full_name"], r["notes"]] for r in figures["unsigned"]],
-        )
-    if table == "measured":
-        measured = figures["measured"]
-        return _csv(
-            table,
-            ["active clients", f"measured in the last {dashboard_outcomes.RECENT_DAYS} days"]
-            + ["share %", "since"],
-            [[measured["active"], measured["measured"], measured["share"], measured["since"]]],
-        )
-    if table == "barc10":
-        return _csv(
-            table,
-            ["therapist", "clients with two or more", "median change"],
-            [[r["therapist"], r["clients"], r["median"]] for r in figures["barc10"]],
-        )
-    if table == "phq9":
-        return _csv(
-            table,
-            ["client", "therapist", "date", "total", "band", "safety flag"],
-            [
-                [
-                    r["client_name"],
-                    r["therapist"],
-                    r["administered_on"],
-                    r["total"],
-                    r["band"],
-                    "yes" if r["safety_flag"] else "no",
-                ]
-                for r in figures["phq9"][1]
-            ],
-        )
-    raise Http404("No such table.")
+    spec = CSV_TABLES[table]
+    return _csv(table, spec.header(figures), spec.rows(figures))
