@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
-# The pages a client reaches from a reminder email (clients/response_urls.py, mounted at /r/).
+# The pages a client reaches from a reminder email (clients/client_reply_urls.py, mounted at /r/).
 CLIENT_RESPONSE_NAMESPACE = "responses"
 
 

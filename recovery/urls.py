@@ -43,7 +43,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("clients/", include("clients.urls")),
     path("meetings/", include("groups.urls")),
-    path("r/", include("clients.response_urls")),
+    path("r/", include("clients.client_reply_urls")),
     path("me/", include("clients.own_page_urls")),
     path("audit/", include("recovery.audit_urls")),
     path("admin/", admin.site.urls),

@@ -25,8 +25,8 @@ from clients.models import (
     ReminderKind,
     ReminderStatus,
 )
+from clients.services.client_replies import attendance_answer_record
 from clients.services.consent import email_consent_withdraw
-from clients.services.responses import attendance_answer_record
 from recovery.models import AuditAction
 from recovery.services import audit
 

@@ -336,6 +336,6 @@ def measure_request_complete(
         source=MeasureSource.CLIENT,
         measure_request=measure_request,
     )
-    # The client's own answer: no staff actor, as with "I went" (clients.services.responses).
+    # The client's own answer: no staff actor, as with "I went" (clients.services.client_replies).
     audit(action=AuditAction.CREATE, client=client, obj=measure, request=request, by_client=True)
     return measure

@@ -408,8 +408,8 @@ def test_unsigned_notes_are_the_authors_even_after_the_client_moves(
 def test_a_clients_answer_still_counts_once_the_therapist_records_the_meeting(
     as_user, manager, therapist
 ):
+    from clients.services.client_replies import reminder_answer_record
     from clients.services.plans import attendance_record
-    from clients.services.responses import reminder_answer_record
 
     client = ClientFactory(primary_therapist=therapist)
     meeting_plan = MeetingPlanFactory(client=client, starts_on=TODAY - 28 * DAY)

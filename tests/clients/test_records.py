@@ -847,7 +847,7 @@ def test_no_clinical_content_is_added_to_a_restricted_record(
     from django.core.exceptions import PermissionDenied, ValidationError
 
     from clients.services import attendance_record, ladder_move_record
-    from clients.services.responses import reminder_answer_record
+    from clients.services.client_replies import reminder_answer_record
 
     plan = full_record.meeting_plans.get()
     reminder = plan.reminders.first()

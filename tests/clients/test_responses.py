@@ -20,7 +20,7 @@ from clients.models import (
     ReportedBy,
 )
 from clients.selectors import client_timeline
-from clients.services.responses import reminder_answer_record
+from clients.services.client_replies import reminder_answer_record
 from clients.tokens import Purpose, make_token
 from recovery.models import AuditAction, AuditEvent
 from tests.factories import AttendanceFactory, ClientFactory, MeetingPlanFactory

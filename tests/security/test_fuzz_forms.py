@@ -489,7 +489,7 @@ CASES = [
         shows=lambda t, location: [("therapist", f"/clients/{ours(t).client.pk}/reminders/")],
     ),
     Case(
-        "clients.views.responses.AnswerForm",
+        "clients.views.client_replies.AnswerForm",
         "anonymous",
         url=lambda t: f"/r/a/{make_token(Purpose.ANSWER, ours(t).reminder.pk)}/",
         base=lambda t: {"status": "missed", "reason": "schedule"},
@@ -500,7 +500,7 @@ CASES = [
         ],
     ),
     Case(
-        "clients.views.responses.AnswerForm",
+        "clients.views.client_replies.AnswerForm",
         "anonymous",
         method="get",
         url=lambda t: f"/r/a/{make_token(Purpose.ANSWER, ours(t).reminder.pk)}/",

@@ -25,8 +25,8 @@ from clients.models import (
     ReportedBy,
 )
 from clients.outcomes import instrument
+from clients.services.client_replies import reminder_answer_record, reminder_unsubscribe
 from clients.services.measure_requests import RequestClosed, measure_request_complete
-from clients.services.responses import reminder_answer_record, reminder_unsubscribe
 from clients.tokens import BadLink, Purpose, read_token
 
 
