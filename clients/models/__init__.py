@@ -16,6 +16,7 @@ from clients.models.clients import (  # noqa: F401
     Substance,
 )
 from clients.models.dashboard import (  # noqa: F401
+    SUMMARY_MODELS,
     DashboardAttendanceSpell,
     DashboardClientNotes,
     DashboardLadderMove,

@@ -174,3 +174,14 @@ class DashboardMissedMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"Missed {self.occurrence_start:%Y-%m-%d %H:%M}"
+
+
+# Every summary the triggers keep: per practice first and last, per client in between.
+SUMMARY_MODELS = (
+    DashboardThemeDay,
+    DashboardAttendanceSpell,
+    DashboardMissedMeeting,
+    DashboardLadderMove,
+    DashboardClientNotes,
+    DashboardReminderHour,
+)

@@ -29,14 +29,9 @@ from django.test.utils import CaptureQueriesContext, _TestState
 from django.urls import reverse
 
 from clients.models import (
+    SUMMARY_MODELS,
     Client,
     ClientStatus,
-    DashboardAttendanceSpell,
-    DashboardClientNotes,
-    DashboardLadderMove,
-    DashboardMissedMeeting,
-    DashboardReminderHour,
-    DashboardThemeDay,
 )
 from recovery.models import Role, User
 from seeding.scale import scale_practice_seed
@@ -118,23 +113,13 @@ CHANGES = [
 DECLARE = re.compile(r"^DECLARE \S+ NO SCROLL CURSOR WITH(?:OUT)? HOLD FOR ", re.IGNORECASE)
 
 
-SUMMARIES = (
-    DashboardThemeDay,
-    DashboardAttendanceSpell,
-    DashboardMissedMeeting,
-    DashboardLadderMove,
-    DashboardClientNotes,
-    DashboardReminderHour,
-)
-
-
 def seed(**sizes):
     """A scale practice, then what autovacuum does soon after a large import for the tables
     the triggers filled beside it (seed_scale vacuums the tables it writes itself)."""
     result = scale_practice_seed(**sizes)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in SUMMARIES:
+            for model in SUMMARY_MODELS:
                 cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
     return result
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from clients.models import (
+    SUMMARY_MODELS,
     Attendance,
     AttendanceStatus,
     Client,
@@ -44,15 +45,6 @@ from tests.factories import (
 )
 
 NOW = datetime.datetime(2026, 11, 27, 17, 0, tzinfo=datetime.UTC)
-# Per practice first and last, per client in between.
-SUMMARIES = (
-    DashboardThemeDay,
-    DashboardAttendanceSpell,
-    DashboardMissedMeeting,
-    DashboardLadderMove,
-    DashboardClientNotes,
-    DashboardReminderHour,
-)
 DAY = datetime.timedelta(days=1)
 
 
@@ -458,7 +450,7 @@ def test_erasing_a_client_leaves_no_summary_of_them(people):
     client.refresh_from_db()
     client = client_restrict(actor=admin, client=client, requested_on=datetime.date(2026, 11, 27))
     client_delete(actor=admin, client=client)
-    for model in SUMMARIES[1:-1]:
+    for model in SUMMARY_MODELS[1:-1]:
         assert not model.objects.filter(client_id=client.pk).exists(), model
     assert_summaries_match()
 
@@ -488,7 +480,7 @@ def test_the_migration_summed_what_was_already_stored(people):
         reported_at=NOW,
     )
     SessionNoteFactory(client=people[3], lapse_reported=True)
-    for model in SUMMARIES:
+    for model in SUMMARY_MODELS:
         model.objects.all().delete()
     with connection.cursor() as cursor:
         for statement in migration.backfill(connection.vendor):

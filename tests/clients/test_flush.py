@@ -9,8 +9,8 @@ from django.core.management.commands import flush as django_flush
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from clients.management.commands.flush import SUMMARIES
 from clients.models import (
+    SUMMARY_MODELS,
     Attendance,
     AttendanceStatus,
     Client,
@@ -58,7 +58,7 @@ def a_bit_of_everything() -> None:
         status=ReminderStatus.SENT,
         sent_at=now,
     )
-    assert all(model.objects.exists() for model in SUMMARIES)
+    assert all(model.objects.exists() for model in SUMMARY_MODELS)
 
 
 # The rows the summaries are built from, and what those rows hang on.
@@ -70,7 +70,7 @@ def summaries_first(monkeypatch):
     """The order that broke: every summary table, then the rows they summarise, then the
     clients and practices those rows belong to (the order otherwise follows the hash seed)."""
     names = connection.introspection.django_table_names
-    first = [model._meta.db_table for model in (*SUMMARIES, *SOURCES)]
+    first = [model._meta.db_table for model in (*SUMMARY_MODELS, *SOURCES)]
 
     def ordered(*args, **kwargs):
         tables = list(names(*args, **kwargs))
@@ -84,7 +84,7 @@ def test_a_flush_empties_the_summaries_whatever_the_order(summaries_first):
     a_bit_of_everything()
     call_command("flush", interactive=False, verbosity=0)
     assert not Client.objects.exists()
-    assert not any(model.objects.exists() for model in SUMMARIES)
+    assert not any(model.objects.exists() for model in SUMMARY_MODELS)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL flushes with TRUNCATE")

@@ -11,28 +11,12 @@ TRUNCATE, which fires no row triggers.)
 
 from django.core.management.commands import flush
 
-from clients.models import (
-    DashboardAttendanceSpell,
-    DashboardClientNotes,
-    DashboardLadderMove,
-    DashboardMissedMeeting,
-    DashboardReminderHour,
-    DashboardThemeDay,
-)
-
-SUMMARIES = (
-    DashboardThemeDay,
-    DashboardAttendanceSpell,
-    DashboardMissedMeeting,
-    DashboardLadderMove,
-    DashboardClientNotes,
-    DashboardReminderHour,
-)
+from clients.models import SUMMARY_MODELS
 
 
 def empties_a_summary(statement: str) -> bool:
     return statement.startswith("DELETE FROM") and any(
-        f'"{model._meta.db_table}"' in statement for model in SUMMARIES
+        f'"{model._meta.db_table}"' in statement for model in SUMMARY_MODELS
     )
 
 
