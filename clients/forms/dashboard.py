@@ -61,3 +61,20 @@ class DashboardFilters(forms.Form):
         elif cleaned["end"] - cleaned["start"] > LONGEST_PERIOD:
             self.add_error("start", "Choose a period of two years or less.")
         return cleaned
+
+    def applied(self, *, today: datetime.date) -> tuple[datetime.date, datetime.date, User | None]:
+        """The period and therapist to show. A filter with an error is shown with it and falls
+        back to its default (both ends of the period together); the others still apply, to
+        the page and its CSV files alike."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds every field without an error
+            data = dict(self.cleaned_data)
+            if "start" in self.errors or "end" in self.errors:
+                data.pop("start", None)
+                data.pop("end", None)
+        return (
+            data.get("start") or today - DEFAULT_PERIOD,
+            data.get("end") or today,
+            data.get("therapist"),
+        )

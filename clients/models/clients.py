@@ -271,7 +271,7 @@ class Client(models.Model):
             models.Index(
                 fields=["practice", "primary_therapist", "status"], name="client_caseload"
             ),
-            # The dashboard's figures over a practice's clients (clients.dashboard): the
+            # The dashboard's figures over a practice's clients (selectors.dashboard): the
             # practice's range of the index alone, however many practices share the table.
             models.Index(
                 fields=["practice", "status"],

@@ -155,11 +155,11 @@ class SessionNote(models.Model):
         indexes = [
             # A client's timeline, newest first.
             models.Index(fields=["client", "-session_date"], name="note_client_date"),
-            # The dashboard's drifting clients (clients.dashboard.drifting: seen lately, lapses
+            # The dashboard's drifting clients (selectors.dashboard.drifting: seen lately, lapses
             # flagged): notes by session date across a practice, with the client included so
             # the index alone answers.
             models.Index(fields=["session_date"], include=["client"], name="note_session_date"),
-            # The dashboard's lapses flagged lately (clients.dashboard.drifting): few rows.
+            # The dashboard's lapses flagged lately (selectors.dashboard.drifting): few rows.
             models.Index(
                 fields=["session_date"],
                 include=["client"],
@@ -225,7 +225,7 @@ class NoteTheme(models.Model):
         ordering = ["-intensity", "theme__position"]
         indexes = [
             # The dashboard's themes of the period, overall and by month
-            # (clients.dashboard.themes): read from the index alone.
+            # (selectors.dashboard.themes): read from the index alone.
             models.Index(
                 fields=["session_date"],
                 include=["client", "theme", "intensity"],

@@ -212,7 +212,7 @@ class OutcomeMeasure(models.Model):
             models.Index(fields=["client", "instrument", "administered_on"], name="outcome_series"),
             models.Index(fields=["administered_on"], name="outcome_when"),
             # The dashboard's BARC-10 change (first and latest) and latest PHQ-9s
-            # (clients.dashboard_outcomes), and the caseload's safety flag. Covering on
+            # (selectors.dashboard.outcomes), and the caseload's safety flag. Covering on
             # PostgreSQL (SQLite drops the INCLUDE): the rows are wide with the encrypted
             # answers, and an index-only scan never reads them.
             models.Index(
@@ -222,7 +222,7 @@ class OutcomeMeasure(models.Model):
                 condition=Q(is_first=True) | Q(is_latest=True),
                 name="outcome_series_ends",
             ),
-            # The dashboard's share measured lately (clients.dashboard_outcomes): the clients
+            # The dashboard's share measured lately (selectors.dashboard.outcomes): the clients
             # whose latest measure of some instrument is recent, from a short range.
             models.Index(
                 fields=["administered_on"],

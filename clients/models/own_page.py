@@ -66,7 +66,7 @@ class ClientPageChange(models.Model):
         return f"{self.get_kind_display()} on {self.at:%Y-%m-%d %H:%M}"
 
 
-# The dashboard's summaries (clients.dashboard). Database triggers keep them, in the same
+# The dashboard's summaries (selectors.dashboard). Database triggers keep them, in the same
 # transaction as every write to the rows they sum, whichever code writes (services, bulk
 # inserts, the admin, a migration): see migration 0018_dashboard_summaries, which installs
 # one set of triggers for PostgreSQL (per statement, over its transition tables) and one for

@@ -153,7 +153,7 @@ class Attendance(models.Model):
             ),
         ]
         indexes = [
-            # The dashboard's attendance share (clients.dashboard.attendance_share) and missed
+            # The dashboard's attendance share (selectors.dashboard.attendance_share) and missed
             # meetings (drifting): attendance by status and time; the plan is included so the
             # index alone answers.
             models.Index(
@@ -161,7 +161,7 @@ class Attendance(models.Model):
                 include=["plan"],
                 name="attendance_status_when",
             ),
-            # The dashboard's "answered" reminders (clients.dashboard.reminders_summary):
+            # The dashboard's "answered" reminders (selectors.dashboard.reminders_summary):
             # answers clients gave by one-click link, by when.
             models.Index(
                 fields=["client_answered_at"],

@@ -131,7 +131,7 @@ class Reminder(models.Model):
                 name="reminder_to_dispatch",
             ),
             # The dashboard's reminders sent and failed in the last 30 days
-            # (clients.dashboard.reminders_summary).
+            # (selectors.dashboard.reminders_summary).
             models.Index(fields=["sent_at"], condition=Q(status="sent"), name="reminder_sent_when"),
             models.Index(
                 fields=["due_at"], condition=Q(status="failed"), name="reminder_failed_when"

@@ -11,16 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clients import dashboard, dashboard_outcomes
-from clients.forms.dashboard import DEFAULT_PERIOD, DashboardFilters
+from clients.forms.dashboard import DashboardFilters
 from clients.models import OutcomeMeasure
-from groups.feeds import stale_feeds
-from groups.models import Feed
+from clients.selectors.dashboard import Period
+from clients.selectors.dashboard import outcomes as dashboard_outcomes
+from clients.selectors.dashboard.page import dashboard_figures, dashboard_page
 from recovery.models import Role
 from recovery.services import audit_listed
-
-DRIFTING_SHOWN = 50
-PHQ9_SHOWN = 50
 
 
 def neutralise(value) -> str:
@@ -147,103 +144,34 @@ TABLES = tuple(CSV_TABLES)
 def caseload_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = DashboardFilters(request.GET or None, user=user)
-    # A filter with an error is shown with it and falls back to its default (both ends of the
-    # period together); the others still apply, to the page and its CSV files alike.
-    data = {}
-    if filters.is_bound:
-        filters.is_valid()  # cleaned_data then holds every field without an error
-        data = dict(filters.cleaned_data)
-        if "start" in filters.errors or "end" in filters.errors:
-            data.pop("start", None)
-            data.pop("end", None)
-    today = timezone.localdate()
-    period = dashboard.Period(
-        start=data.get("start") or today - DEFAULT_PERIOD, end=data.get("end") or today
-    )
-    therapist = data.get("therapist") or (user if user.role == Role.THERAPIST else None)
+    start, end, therapist = filters.applied(today=timezone.localdate())
+    period = Period(start=start, end=end)
+    therapist = therapist or (user if user.role == Role.THERAPIST else None)
     table = request.GET.get("csv")
     if table is not None and table not in TABLES:
         raise Http404("No such table.")
-    scope = dashboard.Scope.of(user, therapist=therapist)
     now = timezone.now()
-    # The page lists the 50 longest unseen and the 50 highest PHQ-9s; a CSV has everyone.
-    limit = None if table else DRIFTING_SHOWN
-    phq9_limit = None if table else PHQ9_SHOWN
-    # Each figure, computed only when asked for: a CSV file needs its own table alone.
-    compute = {
-        "therapists": lambda: dashboard.active_per_therapist(user.practice_id, therapist),
-        "funnel": lambda: dashboard.funnel(scope, period),
-        "attendance": lambda: dashboard.attendance_share(scope, today=today),
-        "drifting": lambda: dashboard.drifting(scope, now=now, limit=limit),
-        "themes": lambda: dashboard.themes(scope, period),
-        "reminders": lambda: dashboard.reminders_summary(scope, now=now),
-        # Drafts are their author's to sign, whoever's caseload the client is on now.
-        "unsigned": lambda: dashboard.unsigned_notes(
-            dashboard.Scope.of(user, therapist=None), author=therapist, now=now
-        ),
-        "measured": lambda: dashboard_outcomes.measured_recently(scope.clients, today=today),
-        "barc10": lambda: dashboard_outcomes.barc10_change(scope.clients),
-        "phq9": lambda: dashboard_outcomes.phq9_concerns(scope, limit=phq9_limit),
-    }
-    figures = {name: figure() for name, figure in compute.items() if table in (None, name)}
-    # Named clients with a clinical figure beside each: a read of each one's record.
-    _phq9_total, listed = figures.get("phq9", (0, []))
-    audit_listed(
-        actor=user,
-        model=OutcomeMeasure,
-        rows=[(row["client_id"], row["id"]) for row in listed],
-        request=request,
-    )
     if table is not None:
-        return _export(table, figures)
-    phq9_total, phq9 = figures.pop("phq9")
-    figures["outcomes"] = {
-        "measured": figures.pop("measured"),
-        "barc10": figures.pop("barc10"),
-        "phq9": phq9,
-        "phq9_total": phq9_total,
-        "recent_days": dashboard_outcomes.RECENT_DAYS,
-    }
-    charts = {
-        "funnel": {
-            "labels": [row["label"] for row in figures["funnel"]["rows"]],
-            "values": [row["clients"] for row in figures["funnel"]["rows"]],
-        },
-        "attendance": {
-            "labels": [row["week_ending"].isoformat() for row in figures["attendance"]],
-            "values": [row["share"] for row in figures["attendance"]],
-        },
-        "themes": {
-            "labels": [row["theme__name"] for row in figures["themes"]["overall"]],
-            "values": [row["times"] for row in figures["themes"]["overall"]],
-        },
-    }
-    figures["drifting_total"], figures["drifting"] = figures["drifting"]
+        figures = dashboard_figures(user, period=period, therapist=therapist, only=table, now=now)
+        _audit_phq9_listed(request, figures.get("phq9", (0, []))[1])
+        spec = CSV_TABLES[table]
+        return _csv(table, spec.header(figures), spec.rows(figures))
+    context = dashboard_page(user, period=period, therapist=therapist, now=now)
+    _audit_phq9_listed(request, context["outcomes"]["phq9"])
     query = request.GET.copy()
     query.pop("csv", None)
     return render(
         request,
         "clients/dashboard.html",
-        {
-            "filters": filters,
-            "period": period,
-            "charts": charts,
-            "query": query.urlencode(),
-            "unsigned_hours": settings.UNSIGNED_NOTE_HOURS,
-            # The practice's own feeds that have not refreshed: its searches grow out of date.
-            "stale_feeds": []
-            if user.role == Role.THERAPIST
-            else list(
-                stale_feeds(Feed.objects.filter(practice_id=user.practice_id), now=now).only(
-                    "pk", "name", "last_checked_at", "last_error"
-                )
-            ),
-            "stale_hours": settings.FEED_STALE_HOURS,
-            **figures,
-        },
+        {"filters": filters, "query": query.urlencode(), **context},
     )
 
 
-def _export(table: str, figures: dict) -> HttpResponse:
-    spec = CSV_TABLES[table]
-    return _csv(table, spec.header(figures), spec.rows(figures))
+def _audit_phq9_listed(request: HttpRequest, listed: list[dict]) -> None:
+    # Named clients with a clinical figure beside each: a read of each one's record.
+    audit_listed(
+        actor=request.user,
+        model=OutcomeMeasure,
+        rows=[(row["client_id"], row["id"]) for row in listed],
+        request=request,
+    )

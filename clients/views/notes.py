@@ -16,11 +16,8 @@ from clients.forms import (
     carry_sections_over,
 )
 from clients.models import Client, NoteFormat, SessionNote, SignedNoteError
-from clients.selectors import (
-    Need,
-    get_client_for_user,
-    themes_available_to,
-)
+from clients.selectors import Need, get_client_for_user
+from clients.selectors.notes import themes_available_to
 from clients.services import (
     NoteConflictError,
     addendum_create,

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from clients.models import AttendanceStatus, Client, ClientPageSession, MissReason
-from clients.own_page import own_page
+from clients.selectors.own_page import own_page
 from clients.services.client_page import (
     PAUSE_WEEKS,
     client_answer_record,

@@ -16,8 +16,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clients.matching import meetings_that_may_fit
 from clients.models import ResistanceTheme
+from clients.selectors.matching import meetings_that_may_fit
 from groups.models import AttendanceOption, Meeting, Program
 from tests.bench.bench_search import TYPES, ZONES
 from tests.bench.results import median, percentile, write_section

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clients import dashboard
 from clients.models import Client, Reminder, ResistanceTheme
+from clients.selectors import dashboard
 from clients.services.notes import session_note_update
 from clients.services.outcomes import outcome_measure_store
 from tests.factories import (

@@ -11,8 +11,8 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from clients import dashboard
 from clients.models import Attendance, AttendanceStatus, Client, ClientStatus, ReportedBy
+from clients.selectors import dashboard
 from tests.factories import (
     ClientFactory,
     MeetingFactory,

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clients import dashboard_outcomes
 from clients.models import Client, MeasureSource, OutcomeMeasure
+from clients.selectors.dashboard import outcomes as dashboard_outcomes
 from clients.services.outcomes import outcome_measure_store
 from recovery.models import AuditAction, AuditEvent
 from tests.factories import ClientFactory, UserFactory

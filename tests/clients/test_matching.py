@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from clients.matching import meetings_that_may_fit
 from clients.models import ResistanceTheme
+from clients.selectors.matching import meetings_that_may_fit
 from groups.models import Program
 from tests.factories import MeetingFactory, NoteThemeFactory, SessionNoteFactory
 

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clients import matching
-from clients.matching import (
+from clients.models import ResistanceTheme
+from clients.selectors import matching
+from clients.selectors.matching import (
     NEXT_STEP_WEIGHT,
     PREFERENCE_WEIGHT,
     SCORE_SCALE,
@@ -19,7 +20,6 @@ from clients.matching import (
     meetings_that_may_fit,
     planned_meetings,
 )
-from clients.models import ResistanceTheme
 from groups.models import Meeting, Program
 from tests.factories import (
     MeetingFactory,

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from clients.dashboard import reminders_summary
 from clients.models import (
     MeasureRequest,
     MeasureSchedule,
@@ -23,6 +22,7 @@ from clients.models import (
     ReminderStatus,
 )
 from clients.outcomes import INSTRUMENTS, score
+from clients.selectors.dashboard import reminders_summary
 from clients.services.consent import email_consent_withdraw
 from clients.services.measure_requests import (
     RequestClosed,

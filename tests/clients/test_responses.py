@@ -8,7 +8,6 @@ import time_machine
 from django.test import Client as Browser
 from django.urls import reverse
 
-from clients.answers import recent_client_reasons
 from clients.models import (
     Attendance,
     AttendanceStatus,
@@ -19,7 +18,8 @@ from clients.models import (
     ReminderStatus,
     ReportedBy,
 )
-from clients.selectors import client_timeline
+from clients.selectors.answers import recent_client_reasons
+from clients.selectors.client_page import client_timeline
 from clients.services.client_replies import reminder_answer_record
 from clients.tokens import Purpose, make_token
 from recovery.models import AuditAction, AuditEvent

@@ -35,7 +35,7 @@ from clients.models import (
     StageOfChange,
 )
 from clients.outcomes import INSTRUMENTS, score
-from clients.selectors import latest_phq9_flag
+from clients.selectors.outcomes import latest_phq9_flag
 from groups.models import AttendanceOption, Meeting
 from recovery.models import Practice, Role, User
 from seeding.demo import DemoResult, demo_practice_seed

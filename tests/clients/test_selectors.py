@@ -8,12 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from clients.models import Client, ResistanceTheme
-from clients.selectors import (
-    Need,
-    caseload_for_user,
-    get_client_for_user,
-    theme_intensity_series,
-)
+from clients.selectors import Need, get_client_for_user
+from clients.selectors.caseload import caseload_for_user
+from clients.selectors.client_page import theme_intensity_series
 from clients.services.common import ensure_access
 from tests.factories import ClientFactory, NoteThemeFactory, SessionNoteFactory
 
