@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from groups.models import AttendanceOption, Program, Weekday
 from groups.places import Place, PlaceError, km_from, place_lookup
-from groups.selectors import TIMES_OF_DAY, filter_near, filter_starting_within, filter_time_of_day
+from groups.queries import TIMES_OF_DAY, filter_near, filter_starting_within, filter_time_of_day
 from groups.types import LANGUAGE_CODES, MEETING_TYPES, language_choices
 from recovery.models import DistanceUnit
 

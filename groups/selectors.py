@@ -1,110 +1,96 @@
-"""Reads of the meeting catalogue: time windows, distance, upcoming occurrences."""
+"""Reads of the meeting catalogue for pages: the search and a meeting's page. No client data:
+a client's search (clients.views.meetings) fills the filters from the client's preferences
+and reads through these."""
 
-import datetime
-import math
-import zoneinfo
+from django.core.paginator import Paginator
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.text import slugify
 
-from django.core.cache import cache
-from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet
+from groups.filters import TYPE_CHOICES, MeetingFilter
+from groups.models import Meeting, RecommendedMeeting
+from groups.places import in_unit
+from groups.queries import active_meetings, distance_km, next_occurrences
+from groups.types import type_name
+from recovery.models import User
 
-from groups.models import Meeting
-
-EARTH_RADIUS_KM = 6371.0
-
-# Parts of the day, in the meeting's own local time: (start, end), end exclusive.
-TIMES_OF_DAY = {
-    "morning": ("Morning (5 am–noon)", datetime.time(5), datetime.time(12)),
-    "afternoon": ("Afternoon (noon–5 pm)", datetime.time(12), datetime.time(17)),
-    "evening": ("Evening (5–9 pm)", datetime.time(17), datetime.time(21)),
-    "night": ("Night (9 pm–5 am)", datetime.time(21), datetime.time(5)),
-}
+PAGE_SIZE = 20
 
 
-def active_meetings() -> QuerySet[Meeting]:
-    return Meeting.objects.filter(is_active=True).select_related("program", "feed")
-
-
-def filter_time_of_day(meetings: QuerySet[Meeting], part: str) -> QuerySet[Meeting]:
-    _label, start, end = TIMES_OF_DAY[part]
-    if start < end:
-        return meetings.filter(start_time__gte=start, start_time__lt=end)
-    return meetings.filter(Q(start_time__gte=start) | Q(start_time__lt=end))
-
-
-def catalogue_time_zones() -> list[str]:
-    """The time zones active meetings use. Cached for a minute: finding them scans the whole
-    catalogue, and they change only when a feed brings a new region."""
-    return cache.get_or_set(
-        "groups:catalogue-time-zones",
-        lambda: list(
-            Meeting.objects.filter(is_active=True)
-            .order_by()
-            .values_list("time_zone", flat=True)
-            .distinct()
-        ),
-        timeout=60,
-    )
-
-
-def filter_starting_within(
-    meetings: QuerySet[Meeting], *, now: datetime.datetime, hours: int
-) -> QuerySet[Meeting]:
-    """Meetings whose next start falls in [now, now + hours), each in its own time zone.
-
-    One condition per time zone the catalogue uses (a handful), so the database does the work.
-    """
-    end = now + datetime.timedelta(hours=hours)
-    condition = Q(pk__in=[])
-    for zone in catalogue_time_zones():
-        tz = zoneinfo.ZoneInfo(zone)
-        local, local_end = now.astimezone(tz), end.astimezone(tz)
-        day = local.date()
-        while day <= local_end.date():
-            start_at = local.time() if day == local.date() else datetime.time.min
-            window = Q(time_zone=zone, day=(day.weekday() + 1) % 7, start_time__gte=start_at)
-            if day == local_end.date():
-                window &= Q(start_time__lt=local_end.time())
-            condition |= window
-            day += datetime.timedelta(days=1)
-    return meetings.filter(condition)
-
-
-def filter_near(
-    meetings: QuerySet[Meeting], *, latitude: float, longitude: float, km: float
-) -> QuerySet[Meeting]:
-    """Meetings with coordinates within `km`, nearest first, with `distance_sq` annotated.
-
-    A bounding box the database can index, then an equirectangular distance for the order:
-    within a few hundred kilometres it ranks exactly as the great-circle distance does.
-    """
-    lat_span = km / 111.32
-    lng_span = km / (111.32 * max(math.cos(math.radians(latitude)), 0.01))
-    scale = math.cos(math.radians(latitude))
-    return (
-        meetings.filter(
-            latitude__range=(latitude - lat_span, latitude + lat_span),
-            longitude__range=(longitude - lng_span, longitude + lng_span),
-        )
-        .annotate(
-            distance_sq=ExpressionWrapper(
-                (F("latitude") - latitude) * (F("latitude") - latitude)
-                + (F("longitude") - longitude) * (F("longitude") - longitude) * scale * scale,
-                output_field=FloatField(),
+def meeting_search(
+    user: User, params: QueryDict, *, initial: dict | None = None, action: str
+) -> dict:
+    """The filtered, paginated catalogue: the context the search templates use. `initial`
+    fills filters `params` leave unset (a client's place and language, say); `action` is the
+    URL the filters' form sends to."""
+    data = params.copy()
+    for key, value in (initial or {}).items():
+        if key not in data and value not in (None, "", []):
+            if isinstance(value, list):
+                data.setlist(key, [str(v) for v in value])
+            else:
+                data[key] = str(value)
+    unit = user.practice.distance_unit
+    filters = MeetingFilter(data, queryset=active_meetings(), unit=unit)
+    # A filter that cannot be read shows nothing, not the catalogue without that filter.
+    valid = filters.is_valid()
+    results = filters.qs if valid else Meeting.objects.none()
+    page = Paginator(results, PAGE_SIZE).get_page(params.get("page"))
+    origin = filters.form.origin if valid else None
+    for meeting in page:
+        meeting.type_names = [type_name(code) for code in meeting.types]
+        meeting.distance = (
+            in_unit(
+                distance_km(origin.latitude, origin.longitude, meeting.latitude, meeting.longitude),
+                unit,
             )
+            if origin and meeting.latitude is not None
+            else None
         )
-        .order_by("distance_sq", "id")
-    )
+    query = data.copy()
+    query.pop("page", None)
+    return {
+        "filters": filters,
+        "type_groups": type_groups(filters),
+        "origin": origin,
+        "unit": unit,
+        "page": page,
+        "query_string": query.urlencode(),
+        "action": action,
+    }
 
 
-def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+def type_groups(filters: MeetingFilter) -> list[dict]:
+    """The meeting-type checkboxes by group, each saying whether it is ticked."""
+    ticked = set(filters.form["types"].value() or [])
+    return [
+        {
+            "name": group,
+            "slug": slugify(group),
+            "types": [(code, name, code in ticked) for code, name in choices],
+            "ticked": len(ticked & {code for code, _ in choices}),
+        }
+        for group, choices in TYPE_CHOICES
+    ]
 
 
-def next_occurrences(
-    meeting: Meeting, *, now: datetime.datetime, count: int = 4
-) -> list[datetime.datetime]:
-    return list(meeting.occurrences(now, now + datetime.timedelta(weeks=count)))[:count]
+def meeting_page(meeting: Meeting | int) -> dict:
+    """A meeting's page: the meeting (404 if there is none), its types by name and its next
+    occurrences."""
+    if not isinstance(meeting, Meeting):
+        meeting = get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=meeting)
+    return {
+        "meeting": meeting,
+        "type_names": [type_name(code) for code in meeting.types],
+        "occurrences": next_occurrences(meeting, now=timezone.now()),
+    }
+
+
+def meeting_page_for_staff(user: User, pk: int) -> dict:
+    """A meeting's page for staff: whether their practice recommends it as well."""
+    context = meeting_page(pk)
+    context["recommended"] = RecommendedMeeting.objects.filter(
+        practice_id=user.practice_id, meeting=context["meeting"]
+    ).exists()
+    return context

@@ -43,7 +43,7 @@ from clients.models import (
 from groups.features import SECULAR, feature_phrase
 from groups.filters import has_type
 from groups.models import AttendanceOption, Meeting
-from groups.selectors import active_meetings, distance_km, filter_near
+from groups.queries import active_meetings, distance_km, filter_near
 
 THEME_WINDOW_DAYS = 120
 # A theme voiced a month ago counts half as much as one voiced today.

@@ -15,11 +15,16 @@ from clients.selectors import get_client_for_user
 from clients.services import attendance_record, meeting_plan_create, meeting_plan_end
 from groups.models import Meeting
 from groups.places import in_unit
-from groups.selectors import next_occurrences
-from groups.views import meeting_context, render_search, search_meetings
+from groups.queries import next_occurrences
+from groups.selectors import meeting_page, meeting_search
 from recovery.models import AuditAction
+from recovery.rendering import render_page_or_fragment
 from recovery.services import audit
 from recovery.text import end_sentence
+
+# The catalogue's search templates (groups.views): the page, and the results htmx swaps in.
+SEARCH_PAGE = "groups/meeting_list.html"
+SEARCH_RESULTS = "groups/partials/meeting_results.html"
 
 
 def search_defaults(client: Client) -> dict:
@@ -47,15 +52,19 @@ def search_defaults(client: Client) -> dict:
 def client_meetings(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
-    context = search_meetings(request, initial=search_defaults(client)) | {"client": client}
-    return render_search(request, context)
+    context = meeting_search(
+        request.user, request.GET, initial=search_defaults(client), action=request.path
+    )
+    context["client"] = client
+    return render_page_or_fragment(request, context, page=SEARCH_PAGE, fragment=SEARCH_RESULTS)
 
 
 @require_GET
 @login_required
 def client_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
-    meeting = get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=meeting_pk)
+    context = meeting_page(meeting_pk)
+    meeting = context["meeting"]
     audit(action=AuditAction.VIEW, actor=request.user, client=client, request=request)
     upcoming = next_occurrences(meeting, now=timezone.now(), count=1)
     plan_form = None
@@ -63,7 +72,7 @@ def client_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
         plan_form = MeetingPlanForm(
             initial={"starts_on": timezone.localtime(upcoming[0]).date()} if upcoming else None
         )
-    context = meeting_context(meeting) | {"client": client, "plan_form": plan_form}
+    context |= {"client": client, "plan_form": plan_form}
     return render(request, "groups/meeting_detail.html", context)
 
 
@@ -89,7 +98,7 @@ def plan_new(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
                 request, end_sentence(f"{meeting.name} is planned with {client.preferred_name}")
             )
             return redirect("clients:detail", pk=client.pk)
-    context = meeting_context(meeting) | {"client": client, "plan_form": form}
+    context = meeting_page(meeting) | {"client": client, "plan_form": form}
     return render(request, "groups/meeting_detail.html", context, status=400)
 
 
