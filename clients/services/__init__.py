@@ -12,6 +12,7 @@ from clients.services.notes import (
     NoteConflictError,
     addendum_create,
     session_note_create,
+    session_note_save,
     session_note_sign,
     session_note_update,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "outcome_measure_record",
     "outcome_measure_store",
     "session_note_create",
+    "session_note_save",
     "session_note_sign",
     "session_note_update",
 ]

@@ -176,6 +176,44 @@ def session_note_sign(
 
 
 @transaction.atomic
+def session_note_save(
+    *,
+    actor: User,
+    client: Client,
+    note: SessionNote | None,
+    expected_version: int | None = None,
+    sign: bool = False,
+    sections: Mapping[str, str] | None = None,
+    themes: Mapping[ResistanceTheme, int] | None = None,
+    request: HttpRequest | None = None,
+    **fields,
+) -> SessionNote:
+    """What the note form's Save and Sign buttons do: create the draft, or update it if the
+    version the form was opened at still holds, and sign it if asked, in one transaction. A
+    refused signature (an empty note, say) leaves no new draft behind and does not overwrite
+    the saved draft with what was posted."""
+    if note is None:
+        saved = session_note_create(
+            actor=actor, client=client, sections=sections, themes=themes, request=request, **fields
+        )
+    else:
+        if note.client_id != client.pk:
+            raise PermissionDenied("That note belongs to another client.")
+        saved = session_note_update(
+            actor=actor,
+            note=note,
+            expected_version=expected_version or note.version,
+            sections=sections,
+            themes=themes,
+            request=request,
+            **fields,
+        )
+    if sign:
+        saved = session_note_sign(actor=actor, note=saved, request=request)
+    return saved
+
+
+@transaction.atomic
 def addendum_create(
     *, actor: User, note: SessionNote, text: str, request: HttpRequest | None = None
 ) -> Addendum:

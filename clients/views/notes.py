@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,9 +20,7 @@ from clients.selectors.notes import themes_available_to
 from clients.services import (
     NoteConflictError,
     addendum_create,
-    session_note_create,
-    session_note_sign,
-    session_note_update,
+    session_note_save,
 )
 from clients.views.common import form_errors_from
 from groups.features import feature_labels
@@ -81,22 +78,14 @@ def _render_note_form(request, client, form, note=None, conflict=None, status=20
     return render(request, "clients/note_form.html", context, status=status)
 
 
-def _save_draft(request, client, form, note: SessionNote | None) -> SessionNote:
-    """Create the draft, or update it if the version the form was opened at still holds."""
-    if note is None:
-        return session_note_create(
-            actor=request.user,
-            client=client,
-            request=request,
-            sections=form.sections,
-            themes=form.tagged_themes,
-            **form.note_fields(),
-        )
-    return session_note_update(
+def _save(request, client, form, note: SessionNote | None, *, sign: bool = False) -> SessionNote:
+    return session_note_save(
         actor=request.user,
+        client=client,
         note=note,
+        expected_version=form.cleaned_data.get("version"),
+        sign=sign,
         request=request,
-        expected_version=form.cleaned_data.get("version") or note.version,
         sections=form.sections,
         themes=form.tagged_themes,
         **form.note_fields(),
@@ -148,12 +137,7 @@ def _handle_note_post(request, client, note):
         return _render_note_form(request, client, form, note=note, status=400)
     signing = request.POST.get("action") == "sign"
     try:
-        # Save and sign are one action: a refused signature (an empty note) must leave no new
-        # draft behind and must not overwrite the saved draft with what was posted.
-        with transaction.atomic():
-            saved = _save_draft(request, client, form, note)
-            if signing:
-                session_note_sign(actor=request.user, note=saved, request=request)
+        saved = _save(request, client, form, note, sign=signing)
         if signing:
             messages.success(request, "Note signed. It can no longer be changed.")
             return redirect("clients:detail", pk=client.pk)
@@ -190,7 +174,7 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         context["problem"] = "Not saved yet: check the highlighted fields, then save."
     else:
         try:
-            context["note"] = _save_draft(request, client, form, note)
+            context["note"] = _save(request, client, form, note)
             context["saved"] = True
         except NoteConflictError:
             context["problem"] = (

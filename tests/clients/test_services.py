@@ -13,10 +13,12 @@ from clients.services import (
     email_consent_record,
     ladder_move_record,
     session_note_create,
+    session_note_save,
     session_note_sign,
     session_note_update,
 )
 from recovery.models import AuditAction, AuditEvent
+from tests.factories import ClientFactory
 
 SESSION_DAY = datetime.date(2026, 11, 24)
 DAP = {
@@ -157,6 +159,53 @@ def test_an_empty_note_cannot_be_signed(therapist, client_record):
     )
     with pytest.raises(ValidationError):
         session_note_sign(actor=therapist, note=note)
+
+
+def test_save_and_sign_is_one_step(therapist, client_record):
+    note = session_note_save(
+        actor=therapist,
+        client=client_record,
+        note=None,
+        sign=True,
+        session_date=SESSION_DAY,
+        sections=DAP,
+    )
+    assert note.status == NoteStatus.SIGNED
+    assert SessionNote.objects.get(pk=note.pk).sections == DAP
+
+
+def test_a_refused_signature_leaves_no_new_draft(therapist, client_record):
+    with pytest.raises(ValidationError):
+        session_note_save(
+            actor=therapist,
+            client=client_record,
+            note=None,
+            sign=True,
+            session_date=SESSION_DAY,
+            sections={},
+        )
+    assert not SessionNote.objects.filter(client=client_record).exists()
+
+
+def test_a_refused_signature_keeps_the_saved_draft_as_it_was(therapist, client_record, draft):
+    with pytest.raises(ValidationError):
+        session_note_save(
+            actor=therapist,
+            client=client_record,
+            note=draft,
+            expected_version=draft.version,
+            sign=True,
+            sections={},
+        )
+    kept = SessionNote.objects.get(pk=draft.pk)
+    assert (kept.sections, kept.version, kept.status) == (DAP, draft.version, NoteStatus.DRAFT)
+
+
+def test_a_note_is_saved_under_its_own_client_only(therapist, client_record, draft):
+    other = ClientFactory(primary_therapist=therapist)
+    with pytest.raises(PermissionDenied):
+        session_note_save(actor=therapist, client=other, note=draft, sections=DAP)
+    assert SessionNote.objects.get(pk=draft.pk).version == draft.version
 
 
 def test_addenda_correct_signed_notes_only(therapist, draft):
