@@ -249,3 +249,15 @@ def _ladder_offer(params: QueryDict, current_step: LadderMove | None) -> dict | 
     if current_step and current_step.step >= step:
         return None
     return {"step": step, "reached_on": form.cleaned_data["reached_on"]}
+
+
+def client_reminders_page(client: Client) -> dict:
+    """A client's reminders page: the latest 50 reminders of either kind with what they were
+    for, and the latest changes the client made on their own page."""
+    return {
+        "client": client,
+        "reminders": Reminder.objects.of_client(client)
+        .select_related("plan__meeting", "measure_request")
+        .order_by("-due_at")[:50],
+        "page_changes": client.page_changes.all()[:10],
+    }

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clients.emails import sender_name, when_text
 from clients.forms.outcomes import MeasureForm
 from clients.models import (
-    Attendance,
     AttendanceStatus,
     MissReason,
     Reminder,
@@ -25,9 +24,10 @@ from clients.models import (
     ReportedBy,
 )
 from clients.outcomes import instrument
+from clients.selectors.client_replies import recorded_answer, reminder_for_link
 from clients.services.client_replies import reminder_answer_record, reminder_unsubscribe
 from clients.services.measure_requests import RequestClosed, measure_request_complete
-from clients.tokens import BadLink, Purpose, read_token
+from clients.tokens import Purpose
 
 
 # Kept beside its only view rather than in clients/forms.py: it is the one form a client
@@ -40,22 +40,6 @@ class AnswerForm(forms.Form):
         label="If you like, tell us why (you can skip this)",
         choices=[("", "I'd rather not say"), *MissReason.choices],
         required=False,
-    )
-
-
-def _reminder(purpose: str, token: str) -> Reminder | None:
-    try:
-        reminder_id = read_token(purpose, token)
-    except BadLink:
-        return None
-    return (
-        Reminder.objects.select_related(
-            "plan__client__practice",
-            "plan__meeting__program",
-            "measure_request__client__practice",
-        )
-        .filter(pk=reminder_id)
-        .first()
     )
 
 
@@ -85,7 +69,7 @@ def _context(reminder: Reminder) -> dict:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    reminder = _reminder(Purpose.ANSWER, token)
+    reminder = reminder_for_link(Purpose.ANSWER, token)
     if reminder is None:
         return _bad_link(request)
     context = _context(reminder)
@@ -114,11 +98,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         status = 200
     context["form"] = form
     context["chosen"] = request.POST.get("status") or request.GET.get("answer", "")
-    context["recorded"] = (
-        Attendance.objects.filter(plan=reminder.plan, occurrence_start=reminder.occurrence_start)
-        .exclude(status=AttendanceStatus.PLANNED)
-        .first()
-    )
+    context["recorded"] = recorded_answer(reminder)
     return _page(request, "answer.html", context, status=status)
 
 
@@ -130,7 +110,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    reminder = _reminder(Purpose.UNSUBSCRIBE, token)
+    reminder = reminder_for_link(Purpose.UNSUBSCRIBE, token)
     if reminder is None:
         return _bad_link(request)
     context = _context(reminder)
@@ -147,7 +127,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """A neutral stand-in for a join link whose own address would tell (discreet mode)."""
-    reminder = _reminder(Purpose.JOIN, token)
+    reminder = reminder_for_link(Purpose.JOIN, token)
     url = reminder.plan.meeting.conference_url.strip() if reminder else ""
     if not url.startswith(("https://", "http://")):
         return _bad_link(request)
@@ -169,7 +149,7 @@ def measure(request: HttpRequest, token: str) -> HttpResponse:
     The token names the email's row; the row names the request and, through it, the client,
     so nothing in the address or the form can point the answers at anyone else.
     """
-    reminder = _reminder(Purpose.MEASURE, token)
+    reminder = reminder_for_link(Purpose.MEASURE, token)
     if reminder is None or reminder.kind != ReminderKind.MEASURE:
         return _bad_link(request)
     measure_request = reminder.measure_request

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.forms import ConsentForm, ReminderPreferencesForm
-from clients.models import Client, Reminder
 from clients.selectors import Need, get_client_for_user
+from clients.selectors.client_page import client_reminders_page
 from clients.services import (
     DEFAULT_CONSENT_TEXT,
     email_consent_record,
@@ -25,15 +25,10 @@ from recovery.services import audit
 
 def _render(request, client, *, consent_form=None, preferences_form=None, status=200):
     is_clinician = client.primary_therapist_id == request.user.pk
-    context = {
-        "client": client,
+    context = client_reminders_page(client) | {
         "is_clinician": is_clinician,
         "consent_form": consent_form or ConsentForm(initial={"consent_text": DEFAULT_CONSENT_TEXT}),
         "preferences_form": preferences_form or ReminderPreferencesForm(instance=client),
-        "reminders": Reminder.objects.of_client(client)
-        .select_related("plan__meeting", "measure_request")
-        .order_by("-due_at")[:50],
-        "page_changes": client.page_changes.all()[:10],
         "now": timezone.now(),
     }
     return render(request, "clients/reminders.html", context, status=status)
@@ -49,7 +44,7 @@ def client_reminders(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     # A copy of its own for the form, which writes the posted values onto its instance.
     form = ReminderPreferencesForm(
-        request.POST, instance=Client.objects.visible_to(request.user).get(pk=client.pk)
+        request.POST, instance=get_client_for_user(request.user, pk, need=Need.CLINICIAN)
     )
     if form.is_valid():
         try:
