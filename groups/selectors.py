@@ -75,11 +75,16 @@ def type_groups(filters: MeetingFilter) -> list[dict]:
     ]
 
 
+def meeting_by_id(pk: int) -> Meeting:
+    """A meeting of the catalogue, active or not, with its program and feed; 404 if none."""
+    return get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=pk)
+
+
 def meeting_page(meeting: Meeting | int) -> dict:
     """A meeting's page: the meeting (404 if there is none), its types by name and its next
     occurrences."""
     if not isinstance(meeting, Meeting):
-        meeting = get_object_or_404(Meeting.objects.select_related("program", "feed"), pk=meeting)
+        meeting = meeting_by_id(meeting)
     return {
         "meeting": meeting,
         "type_names": [type_name(code) for code in meeting.types],

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.forms import AttendanceForm, MeetingPlanForm
 from clients.models import AttendancePreference, Client
 from clients.selectors import get_client_for_user
+from clients.selectors.access import plan_of_client
 from clients.services import attendance_record, meeting_plan_create, meeting_plan_end
-from groups.models import Meeting
 from groups.places import in_unit
 from groups.queries import next_occurrences
-from groups.selectors import meeting_page, meeting_search
+from groups.selectors import meeting_by_id, meeting_page, meeting_search
 from recovery.models import AuditAction
 from recovery.rendering import render_page_or_fragment
 from recovery.services import audit
@@ -80,7 +80,7 @@ def client_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
 @login_required
 def plan_new(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
-    meeting = get_object_or_404(Meeting, pk=meeting_pk)
+    meeting = meeting_by_id(meeting_pk)
     form = MeetingPlanForm(request.POST)
     if form.is_valid():
         try:
@@ -106,7 +106,7 @@ def plan_new(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
 @login_required
 def plan_end(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk)
-    plan = get_object_or_404(client.meeting_plans.select_related("client"), pk=plan_pk)
+    plan = plan_of_client(client, plan_pk)
     meeting_plan_end(actor=request.user, plan=plan, request=request)
     messages.success(request, f"The plan for {plan.meeting.name} has ended.")
     return redirect("clients:detail", pk=client.pk)
@@ -120,9 +120,7 @@ def attendance_new(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Attendance was not recorded: the form was incomplete.")
         return redirect("clients:detail", pk=client.pk)
-    plan = get_object_or_404(
-        client.meeting_plans.select_related("client", "meeting"), pk=form.cleaned_data["plan"]
-    )
+    plan = plan_of_client(client, form.cleaned_data["plan"])
     try:
         attendance, offer = attendance_record(
             actor=request.user,

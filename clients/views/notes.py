@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,6 +16,7 @@ from clients.forms import (
 )
 from clients.models import Client, NoteFormat, SessionNote, SignedNoteError
 from clients.selectors import Need, get_client_for_user
+from clients.selectors.access import note_of_client
 from clients.selectors.notes import themes_available_to
 from clients.services import (
     NoteConflictError,
@@ -28,14 +29,6 @@ from recovery.models import AuditAction
 from recovery.services import audit
 
 # --- Session notes ------------------------------------------------------------------------
-
-
-def _note_of(client: Client, note_pk: int | str | None) -> SessionNote:
-    try:
-        note_pk = int(note_pk)
-    except (TypeError, ValueError):
-        raise Http404("No such note.") from None
-    return get_object_or_404(client.session_notes.select_related("author"), pk=note_pk)
 
 
 def _note_form(client: Client, data=None, note: SessionNote | None = None, **kwargs):
@@ -99,7 +92,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _render_note_form(request, client, _note_form(client))
     # An autosave may already have created the draft: then this is an update of it.
-    note = _note_of(client, request.POST["note_id"]) if request.POST.get("note_id") else None
+    note = note_of_client(client, request.POST["note_id"]) if request.POST.get("note_id") else None
     if note is not None and note.is_signed:
         messages.info(request, "This note is already signed.")
         return redirect("clients:note", pk=client.pk, note_pk=note.pk)
@@ -110,7 +103,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_detail(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
-    note = _note_of(client, note_pk)
+    note = note_of_client(client, note_pk)
     if request.method == "POST":
         if note.is_signed:
             messages.error(request, "A signed note cannot be changed. Add an addendum instead.")
@@ -142,7 +135,7 @@ def _handle_note_post(request, client, note):
             messages.success(request, "Note signed. It can no longer be changed.")
             return redirect("clients:detail", pk=client.pk)
     except NoteConflictError:
-        current = _note_of(client, note.pk)
+        current = note_of_client(client, note.pk)
         # Keep what this person typed; show what the other save holds; take its version so
         # that saving again is a deliberate choice, never a silent overwrite.
         data = request.POST.copy()
@@ -165,7 +158,7 @@ def _handle_note_post(request, client, note):
 def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: save the draft quietly every half minute; answers with a status line."""
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
-    note = _note_of(client, request.POST["note_id"]) if request.POST.get("note_id") else None
+    note = note_of_client(client, request.POST["note_id"]) if request.POST.get("note_id") else None
     form = _note_form(client, request.POST, note=note)
     context = {"note": note, "saved": False}
     if note is not None and note.is_signed:
@@ -221,7 +214,7 @@ def note_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_addendum(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
-    note = _note_of(client, note_pk)
+    note = note_of_client(client, note_pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -12,6 +12,7 @@ from clients.forms.outcomes import InstrumentChoiceForm, MeasureForm, field_name
 from clients.outcomes import INSTRUMENTS, instrument, summary
 from clients.outcomes.scoring import Score
 from clients.selectors import Need, get_client_for_user
+from clients.selectors.access import measure_of_client
 from clients.services import outcome_measure_record
 from recovery.models import AuditAction
 from recovery.services import audit
@@ -72,7 +73,7 @@ def measure_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
     client = get_client_for_user(request.user, pk, need=Need.CLINICIAN)
-    measure = get_object_or_404(client.outcomes.select_related("entered_by"), pk=measure_pk)
+    measure = measure_of_client(client, measure_pk)
     audit(action=AuditAction.VIEW, actor=request.user, client=client, obj=measure, request=request)
     spec = instrument(measure.instrument)
     answers = []
