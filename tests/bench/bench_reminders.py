@@ -31,11 +31,11 @@ from django.utils import timezone
 from clients.emails import reminder_email
 from clients.models import Client, MeetingPlan, Reminder, ReminderStatus
 from clients.services.reminders import (
-    _needs_planning,
     plans_to_remind,
     reminders_dispatch,
     reminders_plan,
 )
+from clients.services.reminders.planning import _needs_planning
 from groups.models import Meeting, Program
 from tests.bench.results import write_section
 from tests.factories import PracticeFactory, UserFactory

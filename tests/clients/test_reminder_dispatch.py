@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 
 from clients import emails
 from clients.models import Client, ClientStatus, MeetingPlan, Reminder, ReminderKind, ReminderStatus
-from clients.services import reminders as reminders_service
 from clients.services.consent import email_consent_withdraw
 from clients.services.reminders import (
     Outcome,
@@ -43,6 +42,7 @@ from clients.services.reminders import (
     reminders_dispatch,
     retry_delay,
 )
+from clients.services.reminders import dispatch as reminders_service
 from groups.models import Meeting
 from tests.smtp import PERMANENT, TRANSIENT
 

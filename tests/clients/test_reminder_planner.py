@@ -32,12 +32,12 @@ from clients.services.consent import (
     reminder_preferences_update,
 )
 from clients.services.reminders import (
-    _MeetingInWindow,
     in_quiet_hours,
     plans_to_remind,
     reminders_claim,
     reminders_plan,
 )
+from clients.services.reminders.planning import _MeetingInWindow
 from clients.tasks import plan_reminders
 from groups.importers import feed_import
 from groups.models import Feed, FeedFormat, Meeting
