@@ -30,6 +30,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from clients import emails
+from clients.emails import calendar as calendar_file
+from clients.emails import parts
 from clients.models import Client, ClientStatus, MeetingPlan, Reminder, ReminderKind, ReminderStatus
 from clients.services.consent import email_consent_withdraw
 from clients.services.reminders import (
@@ -882,7 +884,7 @@ def icalendar_builds(reminder, *, discreet: bool, where: dict) -> bytes:
     start = reminder.occurrence_start.astimezone(tz)
     end = reminder.occurrence_end.astimezone(tz)
     uid = f"plan-{plan.pk}-{reminder.occurrence_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    domain = emails._mail_domain()
+    domain = parts._mail_domain()
     event = icalendar.Event.new(
         uid=f"{uid}@{domain}",
         summary=emails.NEUTRAL_SUMMARY if discreet else meeting.name,
@@ -900,7 +902,7 @@ def icalendar_builds(reminder, *, discreet: bool, where: dict) -> bytes:
         uid=f"calendar-{uid}@{domain}",
         subcomponents=[event],
     )
-    vtimezone = emails._vtimezone(
+    vtimezone = calendar_file._vtimezone(
         meeting.time_zone,
         start.date() - datetime.timedelta(days=7),
         end.date() + datetime.timedelta(days=7),
