@@ -43,11 +43,15 @@ from clients.services.reminders import reminders_cancel
 from recovery.models import AuditAction, User
 from recovery.services import audit
 
-# The statement 42 CFR 2.32(a)(1) requires with each disclosure of a Part 2 record, in the
-# wording of the 2024 final rule (89 FR 12472; compliance from February 16, 2026). It goes with
-# every export, in the file and on the printed page. Source: eCFR, 42 CFR 2.32, "Notice and copy
-# of consent to accompany disclosure" (statement 2, the short form, would also do; the full
-# statement tells a recipient what they may and may not do).
+# The statement 42 CFR 2.32(a)(1) ("Statement 1") requires with each disclosure of a Part 2
+# record made with the patient's written consent, word for word as amended by the 2024 final
+# rule: 89 FR 12472 (February 16, 2024; effective April 16, 2024, compliance from February 16,
+# 2026). Source: eCFR, 42 CFR 2.32, "Notice and copy of consent to accompany disclosure",
+# https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-2/subpart-C/section-2.32
+# Items (i) to (iii) are run into one paragraph here; their words are the rule's. Statement 2,
+# the short form, would also do; the full one tells a recipient what they may and may not do.
+# It goes with every export, in the file and on the printed page. 2.32(b) also asks for a copy
+# of the consent or an explanation of its scope: that is the practice's to send (README).
 PART2_NOTICE = (
     "This record which has been disclosed to you is protected by Federal confidentiality "
     "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, or "
